@@ -1,0 +1,55 @@
+"""The one call a notebook makes after its ``parameters`` cell.
+
+.. code-block:: python
+
+    from course_lib.notebook import start
+    run = start("04_keras_mlp", fast=FAST, seed=SEED)
+
+It seeds every random generator, names the notebook for :func:`course_lib.report.record`,
+records whether this was a FAST run, quiets TensorFlow's start-up chatter, sets readable
+figure defaults and prints one line saying what mode this is.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+from dataclasses import dataclass
+
+from course_lib import config, report
+
+
+@dataclass(frozen=True)
+class NotebookRun:
+    """What :func:`start` set up."""
+
+    name: str
+    fast: bool
+    seed: int
+
+    def pick(self, fast_value, full_value):
+        """``fast_value`` in FAST mode, else ``full_value``: ``EPOCHS = run.pick(2, 20)``."""
+        return fast_value if self.fast else full_value
+
+
+def start(name: str, fast: bool, seed: int = 42) -> NotebookRun:
+    """Set up a notebook run; see the module docstring."""
+    if not isinstance(fast, bool):
+        raise TypeError(f"fast must be True or False, got {fast!r}")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    report.set_notebook(name)
+    report.reset(name)
+    config.set_seed(seed)
+    report.record("fast_mode", 1.0 if fast else 0.0, quiet=True)
+    try:
+        import matplotlib
+
+        matplotlib.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "axes.grid": True,
+                                    "figure.figsize": (6.4, 4.0)})
+    except ImportError:  # pragma: no cover
+        pass
+    mode = "FAST (small data, few epochs)" if fast else "full"
+    print(f"{name}: {mode} mode, seed {seed}, Python {platform.python_version()}")
+    return NotebookRun(name=name, fast=fast, seed=seed)

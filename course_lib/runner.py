@@ -1,0 +1,129 @@
+"""Execute notebooks with papermill and summarise the results.
+
+``course run`` calls :func:`run_notebooks`: each notebook runs in a fresh kernel, in its own
+folder, with ``COURSE_FAST`` set for the kernel (no parameters are injected, so the notebook's
+own ``parameters`` cell decides), its executed copy written to ``build/notebooks/``, and its
+recorded metrics collected from ``build/metrics/``. A summary table (notebook, status,
+seconds, metrics) is printed and written as Markdown and JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+
+@dataclass
+class NotebookResult:
+    """The outcome of one notebook run."""
+
+    notebook: str
+    status: str  # "ok" or "failed"
+    seconds: float
+    metrics: dict[str, float] = field(default_factory=dict)
+    error: str = ""
+    output: str = ""
+
+
+def discover(paths: list[str] | None, root: Path) -> list[Path]:
+    """The notebooks to run: the given paths, or every ``notebooks/*.ipynb`` in order."""
+    if paths:
+        found = []
+        for raw in paths:
+            path = Path(raw)
+            if not path.exists() and (root / "notebooks" / raw).exists():
+                path = root / "notebooks" / raw
+            if not path.exists() and (root / "notebooks" / f"{raw}.ipynb").exists():
+                path = root / "notebooks" / f"{raw}.ipynb"
+            if not path.is_file() or path.suffix != ".ipynb":
+                raise FileNotFoundError(f"{raw}: no such notebook (give a path to a .ipynb file, or a name in notebooks/)")
+            found.append(path.resolve())
+        return found
+    found = sorted((root / "notebooks").glob("[0-9]*.ipynb"))
+    if not found:
+        raise FileNotFoundError(f"no notebooks found in {root / 'notebooks'}")
+    return found
+
+
+def _describe_failure(err: BaseException) -> str:
+    try:
+        from papermill.exceptions import PapermillExecutionError
+    except ImportError:  # pragma: no cover
+        PapermillExecutionError = ()  # type: ignore[assignment]
+    if isinstance(err, PapermillExecutionError):
+        return f"cell {err.cell_index} (execution count {err.exec_count}) raised {err.ename}: {err.evalue}"
+    return f"{type(err).__name__}: {err}"
+
+
+def run_notebook(path: Path, output_dir: Path, fast: bool, timeout: int | None = None,
+                 store: bool = False) -> NotebookResult:
+    """Execute one notebook with papermill; never raises for a failing notebook."""
+    import papermill
+
+    name = path.stem
+    metrics_dir = Path(os.environ.get("COURSE_METRICS_DIR") or output_dir / "metrics")
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    metrics_file = metrics_dir / f"{name}.json"
+    if metrics_file.exists():
+        metrics_file.unlink()
+    executed = output_dir / "notebooks" / path.name
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    saved = {k: os.environ.get(k) for k in ("COURSE_FAST", "COURSE_METRICS_DIR")}
+    os.environ["COURSE_FAST"] = "1" if fast else "0"
+    os.environ["COURSE_METRICS_DIR"] = str(metrics_dir.resolve())
+    started = time.perf_counter()
+    status, error = "ok", ""
+    try:
+        papermill.execute_notebook(str(path), str(executed), cwd=str(path.parent), progress_bar=False,
+                                   log_output=False, execution_timeout=timeout)
+    except Exception as err:  # noqa: BLE001 - any failure is reported in the summary
+        status, error = "failed", _describe_failure(err)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    seconds = time.perf_counter() - started
+    metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
+    if status == "ok" and store:
+        shutil.copyfile(executed, path)
+    return NotebookResult(notebook=name, status=status, seconds=round(seconds, 1), metrics=metrics,
+                          error=error, output=str(executed))
+
+
+def summary_markdown(results: list[NotebookResult], fast: bool) -> str:
+    """The summary as a Markdown table."""
+    lines = [f"# Notebook run ({'FAST' if fast else 'full'} mode)", "",
+             "| notebook | status | seconds | metrics |", "|---|---|---:|---|"]
+    for r in results:
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in sorted(r.metrics.items()) if k != "fast_mode")
+        status = r.status if not r.error else f"{r.status}: {r.error}"
+        lines.append(f"| {r.notebook} | {status.replace('|', '/')} | {r.seconds:.1f} | {shown} |")
+    return "\n".join(lines) + "\n"
+
+
+def run_notebooks(paths: list[Path], fast: bool, output_dir: Path, timeout: int | None = None,
+                  store: bool = False, print_fn: Callable[[str], None] = print) -> list[NotebookResult]:
+    """Run ``paths`` in order, print progress and the summary, write ``summary.{md,json}``."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    results = []
+    for i, path in enumerate(paths, 1):
+        print_fn(f"[{i}/{len(paths)}] {path.stem} ({'FAST' if fast else 'full'} mode) ...")
+        result = run_notebook(path, output_dir, fast=fast, timeout=timeout, store=store)
+        detail = f"{result.seconds:.1f} s" + (f" - {result.error}" if result.error else "")
+        print_fn(f"      {result.status}: {detail}")
+        results.append(result)
+    table = summary_markdown(results, fast)
+    (output_dir / "summary.md").write_text(table, encoding="utf-8")
+    (output_dir / "summary.json").write_text(
+        json.dumps({"fast": fast, "results": [asdict(r) for r in results]}, indent=2) + "\n", encoding="utf-8")
+    print_fn("")
+    print_fn(table)
+    print_fn(f"summary written to {output_dir / 'summary.md'} and {output_dir / 'summary.json'}")
+    return results

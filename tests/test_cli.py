@@ -1,0 +1,65 @@
+"""The `course` command: doctor, and run on small real notebooks (one passing, one failing)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_lib import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _notebook(path: Path, body: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("from course_lib.config import fast_from_env\nFAST = fast_from_env()\nSEED = 0")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_parser_knows_the_commands():
+    parser = cli.build_parser()
+    assert parser.parse_args(["run", "--fast", "a.ipynb"]).fast is True
+    assert parser.parse_args(["serve", "m.keras"]).host == "127.0.0.1"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["fly"])
+
+
+def test_doctor_reports_versions_devices_and_datasets(capsys):
+    status = cli.doctor()
+    out = capsys.readouterr().out
+    assert status == 0
+    for heading in ("== versions", "== devices", "== datasets", "tensorflow", "precision policy", "mnist"):
+        assert heading in out
+
+
+def test_run_summarises_and_fails_with_cell_number(tmp_path: Path):
+    ok = _notebook(tmp_path / "01_ok.ipynb",
+                   "from course_lib.notebook import start\nfrom course_lib.report import record\n"
+                   "start('01_ok', fast=FAST, seed=SEED)\nrecord('answer', 42)")
+    bad = _notebook(tmp_path / "02_bad.ipynb", "raise ValueError('broken on purpose')")
+    out_dir = tmp_path / "build"
+    proc = subprocess.run([sys.executable, "-m", "course_lib.cli", "run", "--fast", "--output", str(out_dir),
+                           str(ok), str(bad)], capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "COURSE_METRICS_DIR": str(out_dir / "metrics")})
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "answer=42" in proc.stdout
+    assert "02_bad" in proc.stderr and "cell 1" in proc.stderr and "broken on purpose" in proc.stderr
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert summary["fast"] is True
+    statuses = {r["notebook"]: r["status"] for r in summary["results"]}
+    assert statuses == {"01_ok": "ok", "02_bad": "failed"}
+    assert (out_dir / "summary.md").read_text().count("|") > 8
+
+
+def test_run_rejects_unknown_notebook(capsys):
+    assert cli.main(["run", "no_such_notebook"]) == 2
+    assert "no such notebook" in capsys.readouterr().err

@@ -1,0 +1,116 @@
+"""The training wrapper: results, compact progress, validation of arguments, resuming."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from course_lib.train import InterruptAfter, fit
+
+
+def _data(n=256, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 4)).astype("float32")
+    y = (x[:, 0] + x[:, 1] > 0).astype("int32")
+    return x, y
+
+
+def _builder():
+    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                             keras.layers.Dense(2, activation="softmax")])
+
+
+COMPILE = dict(optimizer=keras.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+
+def _compile():
+    return dict(COMPILE, optimizer=keras.optimizers.Adam(0.05))
+
+
+def test_fit_trains_and_reports(capsys):
+    x, y = _data()
+    result = fit(_builder, x, y, validation_data=_data(64, 1), epochs=3, batch_size=32,
+                 compile_kwargs=_compile(), seed=1)
+    out = capsys.readouterr().out
+    assert result.epochs_run == 3
+    assert set(result.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert result.history["loss"][-1] < result.history["loss"][0]
+    assert result.last("val_accuracy") > 0.8
+    assert result.examples_per_second and result.examples_per_second > 0
+    assert result.seconds > 0 and len(result.epoch_seconds) == 3
+    lines = [l for l in out.splitlines() if l.startswith("epoch ")]
+    assert [l.split(" - ")[0] for l in lines] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
+    assert "\b" not in out and "\r" not in out
+    with pytest.raises(KeyError, match="not in the history"):
+        result.last("f1")
+
+
+def test_fit_is_seeded():
+    x, y = _data()
+    a = fit(_builder, x, y, epochs=1, batch_size=32, compile_kwargs=_compile(), seed=7, verbose=False, shuffle=False)
+    b = fit(_builder, x, y, epochs=1, batch_size=32, compile_kwargs=_compile(), seed=7, verbose=False, shuffle=False)
+    assert a.history["loss"] == pytest.approx(b.history["loss"], rel=1e-6)
+
+
+def test_early_stopping_stops():
+    x, y = _data()
+    result = fit(_builder, x, y, validation_data=_data(64, 1), epochs=50, batch_size=32,
+                 compile_kwargs=dict(COMPILE, optimizer=keras.optimizers.SGD(0.0)),
+                 early_stopping=2, verbose=False)
+    assert result.epochs_run == 3  # no improvement possible with a zero learning rate
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(epochs=0), "epochs"),
+    (dict(epochs=2, early_stopping=2), "needs validation_data"),
+    (dict(epochs=2, early_stopping=0, validation_data=(np.zeros((2, 4)), np.zeros(2))), "patience"),
+])
+def test_bad_arguments(kwargs, message):
+    x, y = _data(32)
+    with pytest.raises(ValueError, match=message):
+        fit(_builder, x, y, compile_kwargs=_compile(), **kwargs)
+
+
+def test_uncompiled_model_is_an_error():
+    x, y = _data(32)
+    with pytest.raises(ValueError, match="not compiled"):
+        fit(_builder(), x, y, epochs=1)
+
+
+def test_interrupted_training_resumes_from_saved_epoch(tmp_path, capsys):
+    """Crash after epoch 2 of 5; the same call again continues with epoch 3, not from scratch."""
+    x, y = _data(512)
+    backup = tmp_path / "backup"
+    model = _builder()
+    model.compile(**_compile())
+    with pytest.raises(KeyboardInterrupt):
+        fit(model, x, y, epochs=5, batch_size=64, backup_dir=backup, callbacks=[InterruptAfter(2)])
+    first = capsys.readouterr().out
+    assert "epoch 2/5" in first and "epoch 3/5" not in first
+    assert backup.exists() and any(backup.iterdir()), "BackupAndRestore saved nothing"
+    weights_after_2 = [w.copy() for w in model.get_weights()]
+
+    fresh = _builder()  # a new process would rebuild the model: weights must come from the backup
+    fresh.compile(**_compile())
+    resumed = fit(fresh, x, y, epochs=5, batch_size=64, backup_dir=backup)
+    second = capsys.readouterr().out
+    epochs_printed = [l.split(" - ")[0] for l in second.splitlines() if l.startswith("epoch ")]
+    assert epochs_printed == ["epoch 3/5", "epoch 4/5", "epoch 5/5"]
+    assert resumed.epochs_run == 3
+    # the resumed run starts from the saved weights: its first loss is close to the end of epoch 2
+    probe = _builder()
+    probe.compile(**_compile())
+    probe.set_weights(weights_after_2)
+    loss_after_2 = probe.evaluate(x, y, verbose=0)[0]
+    assert resumed.history["loss"][0] < 1.2 * loss_after_2 + 0.05
+    assert not any(backup.iterdir()) if backup.exists() else True, "the backup is removed after a finished run"
+
+
+def test_interrupt_after_fires_when_the_next_epoch_begins():
+    cb = InterruptAfter(1)
+    cb.on_epoch_begin(0)
+    with pytest.raises(KeyboardInterrupt):
+        cb.on_epoch_begin(1)
+    with pytest.raises(ValueError):
+        InterruptAfter(0)
