@@ -70,6 +70,8 @@ def test_notebook_runs_and_meets_thresholds(path: Path, tmp_path: Path, monkeypa
             failures.append(f"{name} = {metrics[name]:.6g}, expected >= {bound}")
         elif op == "<=" and not metrics[name] <= bound:
             failures.append(f"{name} = {metrics[name]:.6g}, expected <= {bound}")
-        elif op not in (">=", "<="):
+        elif op == "==" and not metrics[name] == bound:
+            failures.append(f"{name} = {metrics[name]:.6g}, expected exactly {bound}")
+        elif op not in (">=", "<=", "=="):
             failures.append(f"{name}: unknown operator {op!r}")
     assert not failures, f"{path.stem}: " + "; ".join(failures)

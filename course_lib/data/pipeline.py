@@ -1,0 +1,159 @@
+"""``tf.data`` input pipelines from arrays or image files.
+
+TensorFlow is imported inside the functions, so ``import course_lib.data`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+import numpy as np
+
+from .sampling import _length, subset
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+__all__ = ["make_dataset", "image_dataset_from_files", "subset"]
+
+
+def _check_common(batch_size: Any, seed: Any, augment: Any) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if augment is not None and not callable(augment):
+        raise ValueError(f"augment must be a callable or a Keras layer applied to a batch, got {type(augment).__name__}")
+
+
+def _batch_fn(augment: Callable) -> Callable:
+    """Call a Keras layer with ``training=True`` (random layers are no-ops otherwise)."""
+    import keras
+
+    if isinstance(augment, keras.layers.Layer):
+        return lambda batch: augment(batch, training=True)
+    return augment
+
+
+def _finish(ds: "tf.data.Dataset", *, labelled: bool, batch_size: int, augment: Callable | None,
+            prefetch: bool, drop_remainder: bool) -> "tf.data.Dataset":
+    import tensorflow as tf
+
+    ds = ds.batch(int(batch_size), drop_remainder=drop_remainder)
+    if augment is not None:
+        fn = _batch_fn(augment)
+        if labelled:
+            ds = ds.map(lambda xb, yb: (fn(xb), yb), num_parallel_calls=tf.data.AUTOTUNE)
+        else:
+            ds = ds.map(fn, num_parallel_calls=tf.data.AUTOTUNE)
+    if prefetch:
+        ds = ds.prefetch(tf.data.AUTOTUNE)
+    return ds
+
+
+def make_dataset(x: Any, y: Any = None, batch_size: int = 32, shuffle: bool = False, seed: int = 0,
+                 cache: bool = True, augment: Callable | None = None, prefetch: bool = True,
+                 drop_remainder: bool = False) -> "tf.data.Dataset":
+    """A batched ``tf.data.Dataset`` from in-memory arrays.
+
+    Steps: ``from_tensor_slices`` -> ``cache`` (optional) -> ``shuffle`` over the whole data
+    (optional, reshuffled each epoch, reproducible for a given ``seed``) -> ``batch`` ->
+    ``augment`` on whole batches (optional) -> ``prefetch(AUTOTUNE)`` (optional).
+
+    Pass ``augment`` for the *training* dataset only: a Keras layer (e.g. a ``Sequential`` of
+    ``RandomFlip``/``RandomRotation``) is called with ``training=True``; any other callable gets
+    the image batch. Validation/test datasets are built without it.
+
+    Args:
+        x: array (or list, or dict of arrays for multi-input models) of N examples.
+        y: labels of length N, or None for an unlabelled dataset.
+        batch_size: examples per batch (> 0).
+        shuffle: shuffle the examples (use for training).
+        seed: shuffle seed (>= 0); the same seed gives the same order.
+        cache: cache the elements in memory after the first epoch.
+        augment: callable or Keras layer applied to each batch of ``x``.
+        prefetch: overlap input and training with ``prefetch(AUTOTUNE)``.
+        drop_remainder: drop the last, smaller batch.
+
+    Raises:
+        ValueError: bad ``batch_size``, ``seed`` or ``augment``, empty data, or ``x``/``y``
+            length mismatch.
+    """
+    _check_common(batch_size, seed, augment)
+    if x is None:
+        raise ValueError("x must not be None")
+    n = _length(x, "x")
+    if n == 0:
+        raise ValueError("x is empty")
+    if y is not None and _length(y, "y") != n:
+        raise ValueError(f"x and y have different lengths: {n} and {_length(y, 'y')}")
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
+    if cache:
+        ds = ds.cache()
+    if shuffle:
+        ds = ds.shuffle(n, seed=int(seed), reshuffle_each_iteration=True)
+    return _finish(ds, labelled=y is not None, batch_size=batch_size, augment=augment,
+                   prefetch=prefetch, drop_remainder=drop_remainder)
+
+
+def image_dataset_from_files(paths: Sequence[str | os.PathLike], labels: Any = None,
+                             image_size: tuple[int, int] = (160, 160), batch_size: int = 32,
+                             shuffle: bool = False, seed: int = 0, augment: Callable | None = None,
+                             cache: bool = False, prefetch: bool = True) -> "tf.data.Dataset":
+    """A batched dataset that reads, decodes (JPEG/PNG/GIF/BMP) and resizes image files.
+
+    Like ``keras.utils.image_dataset_from_directory`` but from a list of paths (for example
+    ``cats_vs_dogs_files()["path"]``): images come out as ``float32`` ``(batch, h, w, 3)`` with
+    values 0-255 (bilinear resize, aspect ratio not kept), labels as given. The file list is
+    shuffled (when asked) before decoding, so shuffling is cheap.
+
+    Args:
+        paths: image file paths.
+        labels: one label per path, or None for an unlabelled dataset.
+        image_size: ``(height, width)`` after resizing.
+        batch_size, shuffle, seed, augment, prefetch: as in :func:`make_dataset`.
+        cache: cache the decoded images in memory after the first epoch (shuffling then
+            happens before the cache only once, so leave it off when shuffling).
+
+    Raises:
+        ValueError: empty ``paths``, length mismatch, bad ``image_size``/``batch_size``/``seed``.
+        FileNotFoundError: some paths do not exist (the first few are named).
+    """
+    _check_common(batch_size, seed, augment)
+    paths = [os.fspath(p) for p in (paths.tolist() if hasattr(paths, "tolist") else paths)]
+    if not paths:
+        raise ValueError("paths is empty")
+    if labels is not None and _length(labels, "labels") != len(paths):
+        raise ValueError(f"paths and labels have different lengths: {len(paths)} and {_length(labels, 'labels')}")
+    if (not isinstance(image_size, (tuple, list)) or len(image_size) != 2
+            or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in image_size)):
+        raise ValueError(f"image_size must be (height, width) with positive integers, got {image_size!r}")
+    missing = [p for p in paths if not os.path.isfile(p)]
+    if missing:
+        raise FileNotFoundError(f"{len(missing)} of {len(paths)} image files do not exist, e.g. {missing[:3]}")
+    import tensorflow as tf
+
+    height, width = int(image_size[0]), int(image_size[1])
+
+    def load(path: "tf.Tensor") -> "tf.Tensor":
+        image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+        image.set_shape([None, None, 3])
+        return tf.image.resize(image, (height, width))
+
+    if labels is None:
+        ds = tf.data.Dataset.from_tensor_slices(paths)
+    else:
+        ds = tf.data.Dataset.from_tensor_slices((paths, np.asarray(labels)))
+    if shuffle:
+        ds = ds.shuffle(len(paths), seed=int(seed), reshuffle_each_iteration=True)
+    if labels is None:
+        ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        ds = ds.map(lambda p, label: (load(p), label), num_parallel_calls=tf.data.AUTOTUNE)
+    if cache:
+        ds = ds.cache()
+    return _finish(ds, labelled=labels is not None, batch_size=batch_size, augment=augment,
+                   prefetch=prefetch, drop_remainder=False)

@@ -1,0 +1,116 @@
+"""Federated learning (联邦学习) in simulation: non-IID client splits and federated averaging.
+
+In federated learning the data stays on the clients (phones, hospitals, banks). Each round the
+server sends the current model to some clients, each trains it for a few local steps on its
+own data, and the server replaces the model with the average of the returned weights, each
+client weighted by its number of examples: **federated averaging** (FedAvg, McMahan et al.,
+2017). Real client data is *non-IID*: one client holds mostly some classes. Two standard ways
+to simulate that are here:
+
+- :func:`shard_split`: sort by label, cut into ``num_clients * shards_per_client`` shards and
+  give each client ``shards_per_client`` of them (the "pathological" split of McMahan et al.:
+  with 2 shards, most clients see only two digits);
+- :func:`dirichlet_split`: per class, split its examples among the clients in proportions
+  drawn from ``Dirichlet(alpha)`` (small ``alpha``: very skewed; large: close to IID).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+__all__ = ["shard_split", "dirichlet_split", "label_counts", "federated_average"]
+
+
+def _labels(y: Sequence[int]) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError(f"y must be a non-empty 1-D array of class labels, got shape {y.shape}")
+    if y.dtype.kind not in "iu":
+        raise ValueError(f"y must hold integer class labels, got dtype {y.dtype}")
+    if y.min() < 0:
+        raise ValueError("class labels must be non-negative")
+    return y
+
+
+def _positive_int(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def shard_split(y: Sequence[int], num_clients: int, shards_per_client: int = 2, seed: int = 0) -> list[np.ndarray]:
+    """Indices of each client's examples, by sorted-label shards (see the module docstring)."""
+    y = _labels(y)
+    num_clients = _positive_int("num_clients", num_clients)
+    shards_per_client = _positive_int("shards_per_client", shards_per_client)
+    num_shards = num_clients * shards_per_client
+    if num_shards > len(y):
+        raise ValueError(f"{num_clients} clients x {shards_per_client} shards = {num_shards} shards "
+                         f"but only {len(y)} examples; use fewer clients or shards")
+    rng = np.random.default_rng(seed)
+    # sort by label, ties broken at random so each shard is a random sample of its label(s)
+    order = np.lexsort((rng.random(len(y)), y))
+    shards = np.array_split(order, num_shards)
+    assignment = rng.permutation(num_shards).reshape(num_clients, shards_per_client)
+    return [np.sort(np.concatenate([shards[s] for s in row])) for row in assignment]
+
+
+def dirichlet_split(y: Sequence[int], num_clients: int, alpha: float = 0.5, seed: int = 0,
+                    min_size: int = 1, max_tries: int = 100) -> list[np.ndarray]:
+    """Indices of each client's examples, class proportions drawn from ``Dirichlet(alpha)``.
+
+    Draws again (up to ``max_tries``) until every client has at least ``min_size`` examples.
+    """
+    y = _labels(y)
+    num_clients = _positive_int("num_clients", num_clients)
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not alpha > 0:
+        raise ValueError(f"alpha must be a positive number, got {alpha!r}")
+    if min_size * num_clients > len(y):
+        raise ValueError(f"cannot give {num_clients} clients {min_size} examples each from {len(y)}")
+    rng = np.random.default_rng(seed)
+    for _ in range(max_tries):
+        parts: list[list[np.ndarray]] = [[] for _ in range(num_clients)]
+        for label in np.unique(y):
+            idx = rng.permutation(np.flatnonzero(y == label))
+            cuts = (np.cumsum(rng.dirichlet([alpha] * num_clients)) * len(idx)).astype(int)[:-1]
+            for client, chunk in enumerate(np.split(idx, cuts)):
+                parts[client].append(chunk)
+        splits = [np.sort(np.concatenate(p)) for p in parts]
+        if min(len(s) for s in splits) >= min_size:
+            return splits
+    raise ValueError(f"no Dirichlet({alpha}) split gave every client >= {min_size} examples in "
+                     f"{max_tries} tries; raise alpha or lower min_size")
+
+
+def label_counts(y: Sequence[int], splits: Sequence[np.ndarray], num_classes: int | None = None) -> np.ndarray:
+    """``counts[c, k]``: examples of class ``k`` held by client ``c``."""
+    y = _labels(y)
+    k = int(num_classes) if num_classes is not None else int(y.max()) + 1
+    if y.max() >= k:
+        raise ValueError(f"a label is >= num_classes={k}")
+    return np.stack([np.bincount(y[np.asarray(s, dtype=int)], minlength=k) for s in splits])
+
+
+def federated_average(client_weights: Sequence[Sequence[np.ndarray]], client_sizes: Sequence[float]) -> list[np.ndarray]:
+    """FedAvg's server step: the average of the clients' weight lists, weighted by ``client_sizes``.
+
+    ``client_weights[c]`` is ``model.get_weights()`` of client ``c`` after local training.
+    """
+    if len(client_weights) == 0:
+        raise ValueError("client_weights is empty: average needs at least one client")
+    if len(client_weights) != len(client_sizes):
+        raise ValueError(f"{len(client_weights)} weight lists but {len(client_sizes)} client sizes")
+    sizes = np.asarray(client_sizes, dtype=np.float64)
+    if sizes.ndim != 1 or np.any(~np.isfinite(sizes)) or np.any(sizes < 0) or sizes.sum() <= 0:
+        raise ValueError("client_sizes must be non-negative numbers with a positive sum")
+    first = client_weights[0]
+    for c, weights in enumerate(client_weights):
+        if len(weights) != len(first) or any(np.shape(a) != np.shape(b) for a, b in zip(weights, first)):
+            raise ValueError(f"client {c}'s weights do not match client 0's shapes: same model everywhere?")
+    share = sizes / sizes.sum()
+    return [sum(s * np.asarray(w[i], dtype=np.float64) for s, w in zip(share, client_weights)).astype(np.asarray(first[i]).dtype)
+            for i in range(len(first))]
