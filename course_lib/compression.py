@@ -66,6 +66,31 @@ def gzipped_size(data: bytes | str | os.PathLike) -> int:
 
 
 # --------------------------------------------------------------------------- TFLite
+@contextlib.contextmanager
+def _native_stderr_captured() -> Iterator[None]:
+    """Keep the converter's native (C++) log lines out of the notebook: file descriptor 2 goes to a
+    temporary file while the block runs; on an error its text is attached to the exception."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # pragma: no cover - no usable stderr
+        yield
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        except Exception as err:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            log = sink.read().decode("utf-8", "replace").strip()
+            if log:
+                err.add_note("converter log:\n" + log[-4000:])
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def _check_mode(mode: str) -> None:
     if mode not in TFLITE_MODES:
         raise ValueError(f"mode must be one of {TFLITE_MODES}, got {mode!r}")
@@ -93,7 +118,7 @@ def representative_dataset(x: np.ndarray, n: int = 200, seed: int = 0) -> Callab
     return generator
 
 
-def to_tflite(model: keras.Model, mode: str = "float32",
+def to_tflite(model: keras.Model | str | os.PathLike, mode: str = "float32",
               representative_data: np.ndarray | Callable[[], Iterable[Any]] | None = None,
               int8_io: bool = True) -> bytes:
     """Convert a Keras model to a TFLite flatbuffer.
@@ -106,22 +131,30 @@ def to_tflite(model: keras.Model, mode: str = "float32",
         ``int8_io`` the model's input and output tensors are int8 too (what a microcontroller or
         an NPU wants); :class:`TFLiteModel` quantises and dequantises for you.
 
-    The model is exported to a temporary SavedModel first (``model.export``), the path the
-    TFLite converter supports for Keras 3.
+    ``model`` is a Keras model, exported to a temporary SavedModel first (``model.export``, the
+    path the TFLite converter supports for Keras 3), or the folder of a SavedModel already
+    exported that way (saves the export when converting one model several times).
     """
     import tensorflow as tf
 
     _check_mode(mode)
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    if isinstance(model, (str, os.PathLike)):
+        if not (Path(model) / "saved_model.pb").is_file():
+            raise FileNotFoundError(f"{model} is not a SavedModel folder (no saved_model.pb); "
+                                    "create it with model.export(path)")
+    elif not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model or a SavedModel folder, got {type(model).__name__}")
     if mode == "int8" and representative_data is None:
         raise ValueError("mode='int8' needs representative_data: pass a few hundred training inputs.")
     if mode != "int8" and representative_data is not None:
         raise ValueError(f"representative_data is only used by mode='int8', not mode={mode!r}")
     with tempfile.TemporaryDirectory() as tmp:
-        export_dir = os.path.join(tmp, "saved_model")
-        with contextlib.redirect_stdout(io.StringIO()):
-            model.export(export_dir, format="tf_saved_model", verbose=False)
+        if isinstance(model, keras.Model):
+            export_dir = os.path.join(tmp, "saved_model")
+            with contextlib.redirect_stdout(io.StringIO()), _native_stderr_captured():
+                model.export(export_dir, format="tf_saved_model", verbose=False)
+        else:
+            export_dir = str(model)
         converter = tf.lite.TFLiteConverter.from_saved_model(export_dir)
         if mode in ("dynamic", "int8"):
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -134,7 +167,8 @@ def to_tflite(model: keras.Model, mode: str = "float32",
             if int8_io:
                 converter.inference_input_type = tf.int8
                 converter.inference_output_type = tf.int8
-        return converter.convert()
+        with _native_stderr_captured():
+            return converter.convert()
 
 
 def _interpreter_class() -> Any:
@@ -160,9 +194,10 @@ class TFLiteModel:
         if not isinstance(model_content, (bytes, bytearray)) or not model_content:
             raise TypeError("model_content must be the non-empty bytes of a .tflite model (to_tflite returns them)")
         cls = _interpreter_class()
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _native_stderr_captured():
             warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
             self._interpreter = cls(model_content=bytes(model_content), num_threads=num_threads)
+            self._interpreter.allocate_tensors()  # prints an XNNPACK notice on native stderr
         inputs = self._interpreter.get_input_details()
         outputs = self._interpreter.get_output_details()
         if len(inputs) != 1 or len(outputs) != 1:
@@ -185,10 +220,21 @@ class TFLiteModel:
     def _resize(self, batch: int) -> None:
         if batch != self._batch:
             self._interpreter.resize_tensor_input(self._input["index"], [batch, *self.example_shape])
-            self._interpreter.allocate_tensors()
+            with _native_stderr_captured():
+                self._interpreter.allocate_tensors()
             self._input = self._interpreter.get_input_details()[0]
             self._output = self._interpreter.get_output_details()[0]
             self._batch = batch
+
+    @property
+    def input_quantization(self) -> tuple[float, int]:
+        """``(scale, zero_point)`` of the input tensor: real value = scale * (q - zero_point); (0.0, 0) for float."""
+        scale, zero_point = self._input["quantization"]
+        return float(scale), int(zero_point)
+
+    def quantise_input(self, x: np.ndarray) -> np.ndarray:
+        """``x`` as the input tensor wants it: unchanged float32, or rounded and clipped to int8."""
+        return self._quantise(np.asarray(x, dtype=np.float32))
 
     def _quantise(self, x: np.ndarray) -> np.ndarray:
         dtype = self.input_dtype

@@ -393,9 +393,24 @@ def worker_main(config_path: str) -> None:
     out = Path(cfg["output_dir"])
     weights = [np.asarray(v) for v in model.get_weights()]
     np.savez(out / f"weights-{index}.npz", **{f"w{k}": w for k, w in enumerate(weights)})
-    (out / f"history-{index}.json").write_text(json.dumps(history), encoding="utf-8")
+    tmp = out / f"history-{index}.json.tmp"
+    tmp.write_text(json.dumps(history), encoding="utf-8")
+    os.replace(tmp, out / f"history-{index}.json")
     print(f"worker {index}: {cfg['steps']} steps in {history['train_seconds']:.1f} s, "
           f"final loss {history['loss'][-1]:.4f}", flush=True)
+    if index == 0:
+        # Worker 0 hosts the cluster's coordination service: leave only after the others have
+        # finished, or their last heartbeats fail with "connection refused" in their logs.
+        others = [out / f"history-{i}.json" for i in range(1, workers)]
+        deadline = time.monotonic() + 30
+        while not all(p.exists() for p in others) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)
+    # Leave at once: the results are on disk, and TensorFlow's interpreter teardown would keep
+    # heartbeating to a coordination service that may already be gone.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _main(argv: list[str]) -> int:

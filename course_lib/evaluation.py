@@ -529,5 +529,5 @@ def plot_cost_curve(y_true: Any, y_score: Any, cost_fp: float, cost_fn: float,
     ax.set_xlabel("decision threshold on the score")
     ax.set_ylabel(f"expected cost per case (FP={cost_fp:g}, FN={cost_fn:g})")
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="best", framealpha=0.9)
     return fig

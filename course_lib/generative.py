@@ -37,11 +37,12 @@ __all__ = [
 
 # --------------------------------------------------------------------------- the judge
 def build_mnist_classifier(input_shape: tuple[int, int, int] = (28, 28, 1), num_classes: int = 10,
-                           width: int = 32, dropout: float = 0.3) -> keras.Model:
+                           width: int = 16, dropout: float = 0.3) -> keras.Model:
     """A small CNN classifier (uncompiled) with a softmax output, for 28x28 grey digits in [0, 1].
 
     Two convolution blocks (``width`` and ``2 * width`` filters, each followed by max pooling),
-    dropout and a softmax layer: about 99 % test accuracy on MNIST after two epochs.
+    dropout and a softmax layer: cheap enough to train on a CPU in a minute, and about 98-99 %
+    accurate on the MNIST test set after two epochs on the full training set.
     """
     if len(input_shape) != 3 or any(not isinstance(d, int) or d < 1 for d in input_shape):
         raise ValueError(f"input_shape must be (height, width, channels) of positive ints, got {input_shape!r}")
@@ -113,7 +114,7 @@ def score_probabilities(probabilities: np.ndarray, threshold: float = 0.9) -> Qu
     counts = np.bincount(p.argmax(axis=1), minlength=k)
     shares = counts / n
     nonzero = shares[shares > 0]
-    entropy = float(-(nonzero * np.log(nonzero)).sum())
+    entropy = float(-(nonzero * np.log(nonzero)).sum()) + 0.0   # + 0.0 turns -0.0 into 0.0
     return QualityScore(confident_share=float(np.mean(top > threshold)), class_entropy=entropy,
                         normalized_entropy=entropy / math.log(k), largest_class_share=float(shares.max()),
                         class_shares=tuple(float(s) for s in shares), mean_confidence=float(top.mean()),
@@ -139,13 +140,12 @@ def quality_score(classifier: keras.Model | Callable[[np.ndarray], np.ndarray], 
                          "with (x + 1) / 2)")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if isinstance(classifier, keras.Model):
-        probs = classifier.predict(x.astype("float32"), batch_size=batch_size, verbose=0)
-    elif callable(classifier):
-        probs = np.concatenate([np.asarray(classifier(x[i:i + batch_size].astype("float32")))
-                                for i in range(0, len(x), batch_size)])
-    else:
+    if not callable(classifier):
         raise TypeError(f"classifier must be a keras.Model or a callable, got {type(classifier).__name__}")
+    # A direct call per batch (not Model.predict): no new tf.function is traced for each scoring.
+    kwargs = {"training": False} if isinstance(classifier, keras.Model) else {}
+    probs = np.concatenate([np.asarray(classifier(x[i:i + batch_size].astype("float32"), **kwargs))
+                            for i in range(0, len(x), batch_size)])
     return score_probabilities(probs, threshold)
 
 

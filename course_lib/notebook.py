@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import warnings
 from dataclasses import dataclass
 
 from course_lib import config, report
@@ -39,6 +40,8 @@ def start(name: str, fast: bool, seed: int = 42) -> NotebookRun:
         raise TypeError(f"fast must be True or False, got {fast!r}")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    # tqdm (imported by keras-hub) warns that Jupyter widgets are missing; the course shows no widgets
+    warnings.filterwarnings("ignore", message="IProgress not found")
     report.set_notebook(name)
     report.reset(name)
     config.set_seed(seed)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,6 +28,36 @@ class NotebookResult:
     metrics: dict[str, float] = field(default_factory=dict)
     error: str = ""
     output: str = ""
+
+
+# Start-up chatter TensorFlow writes to the process's stderr before its logging is set up (no CUDA driver,
+# CPU instruction sets). Jupyter captures it into cell outputs; it says nothing about the lesson, so
+# stored notebooks drop exactly these lines. Any other stderr output is kept.
+_NOISE = [
+    re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$"),
+    re.compile(r"^[IWE]\d{4} [\d:. ]+\d+ (cudart_stub|cpu_feature_guard|cuda_platform|cuda_executor|port)\.cc:\d+\] "),
+    re.compile(r"^To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags\.$"),
+]
+
+
+def strip_startup_noise(notebook: dict) -> int:
+    """Remove TensorFlow's start-up lines from stderr outputs in place; returns the lines removed."""
+    removed = 0
+    for cell in notebook.get("cells", []):
+        kept_outputs = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                text = "".join(output["text"]) if isinstance(output["text"], list) else output["text"]
+                lines = text.splitlines(keepends=True)
+                kept = [line for line in lines if not any(p.match(line.rstrip("\n")) for p in _NOISE)]
+                removed += len(lines) - len(kept)
+                if not "".join(kept).strip():
+                    continue
+                output["text"] = "".join(kept)
+            kept_outputs.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = kept_outputs
+    return removed
 
 
 def discover(paths: list[str] | None, root: Path) -> list[Path]:
@@ -92,7 +122,11 @@ def run_notebook(path: Path, output_dir: Path, fast: bool, timeout: int | None =
     seconds = time.perf_counter() - started
     metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
     if status == "ok" and store:
-        shutil.copyfile(executed, path)
+        import nbformat
+
+        notebook = nbformat.read(str(executed), as_version=4)
+        strip_startup_noise(notebook)
+        nbformat.write(notebook, str(path))
     return NotebookResult(notebook=name, status=status, seconds=round(seconds, 1), metrics=metrics,
                           error=error, output=str(executed))
 

@@ -43,7 +43,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from starlette.requests import Request
@@ -110,36 +110,42 @@ def _describe(value: Any) -> str:
 
 def find_problem(value: Any, max_depth: int, path: str = "inputs") -> str | None:
     """Walk a decoded JSON value and describe the first thing that keeps it from being a numeric
-    array: a non-number, a non-finite or out-of-range number, rows of unequal length, or nesting
-    deeper than ``max_depth``. None when it is a rectangular array of finite numbers."""
-    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
-    while stack:
-        item, where, depth = stack.pop()
-        if isinstance(item, bool) or item is None or isinstance(item, (str, dict)):
-            return f"{where} is {_describe(item)}; every value must be a number"
-        if isinstance(item, (int, float)):
+    array: a non-number, a non-finite or out-of-range number, rows of unequal length or depth, or
+    nesting deeper than ``max_depth``. None when it is a rectangular array of finite numbers.
+
+    The walk goes level by level, so every list at one depth must have the same length and hold
+    the same kind of item (lists or numbers) as every other list at that depth.
+    """
+    level: list[tuple[Any, str]] = [(value, path)]
+    for depth in range(max_depth + 1):
+        lists = [(item, where) for item, where in level if isinstance(item, list)]
+        for item, where in level:
+            if isinstance(item, list):
+                continue
+            if isinstance(item, bool) or item is None or isinstance(item, (str, dict)):
+                return f"{where} is {_describe(item)}; every value must be a number"
+            if not isinstance(item, (int, float)):
+                return f"{where} is {_describe(item)}; every value must be a number"
             if isinstance(item, float) and not math.isfinite(item):
                 return f"{where} is {item}; every value must be a finite number"
             if abs(item) > FLOAT32_MAX:
                 return f"{where} = {item:.6g} is outside the float32 range (|x| <= {FLOAT32_MAX:.4g})"
-            continue
-        if not isinstance(item, list):
-            return f"{where} is {_describe(item)}; every value must be a number"
-        if depth >= max_depth:
-            return f"{where} nests deeper than the {max_depth} levels a batch of examples can have"
-        kinds = {isinstance(v, list) for v in item}
-        if len(kinds) > 1:
-            return f"{where} mixes lists and single values; every row must have the same shape"
-        if item and isinstance(item[0], list):
-            lengths = {len(v) for v in item}
-            if len(lengths) > 1:
-                first = len(item[0])
-                odd = next(i for i, v in enumerate(item) if len(v) != first)
-                return (f"{where}[0] has {first} items but {where}[{odd}] has {len(item[odd])}; "
+        if not lists:
+            return None
+        if len(lists) != len(level):
+            number = next(where for item, where in level if not isinstance(item, list))
+            nested = lists[0][1]
+            return (f"{nested} is a list but {number} is a single value; every row must have the same "
+                    "shape (the array is ragged)")
+        if depth == max_depth:
+            return f"{lists[0][1]} nests deeper than the {max_depth} levels a batch of examples can have"
+        first_len, first_where = len(lists[0][0]), lists[0][1]
+        for item, where in lists:
+            if len(item) != first_len:
+                return (f"{first_where} has {first_len} items but {where} has {len(item)}; "
                         "every row must have the same length")
-        for index in range(len(item) - 1, -1, -1):
-            stack.append((item[index], f"{where}[{index}]", depth + 1))
-    return None
+        level = [(child, f"{where}[{i}]") for item, where in lists for i, child in enumerate(item)]
+    return None  # pragma: no cover - the loop returns at max_depth
 
 
 def parse_predict_body(body: bytes, content_type: str | None, spec: InputSpec,
@@ -193,7 +199,10 @@ def parse_predict_body(body: bytes, content_type: str | None, spec: InputSpec,
             problem = f"inputs is a single number; expected {expected}"
         if problem is not None:
             raise RequestError(422, problem)
-        array = np.asarray(inputs)
+        try:
+            array = np.asarray(inputs)
+        except (ValueError, TypeError, OverflowError) as err:  # pragma: no cover - find_problem catches these
+            raise RequestError(422, f"inputs is not a rectangular array of numbers ({err})") from None
     if array.dtype.kind not in "iuf":  # pragma: no cover - find_problem covers every such case
         raise RequestError(422, f"inputs must hold numbers only, got dtype {array.dtype}")
 
@@ -242,14 +251,17 @@ def model_version(model_path: str | os.PathLike) -> str:
 
 def load_model_checked(model_path: str | os.PathLike) -> Any:
     """Load a ``.keras`` file in Keras' safe mode (no arbitrary code is run) with clear errors."""
-    import keras
-
     path = Path(model_path)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist; save the model with model.save('model.keras') first")
     if path.suffix != ".keras" or not path.is_file():
         raise ValueError(f"{path} is not a .keras file; the service loads models saved with model.save('name.keras')")
-    return keras.saving.load_model(path, safe_mode=True)
+    import keras
+
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except (OSError, ValueError, TypeError, KeyError) as err:
+        raise ValueError(f"{path} could not be loaded as a Keras model ({type(err).__name__}: {err})") from err
 
 
 def input_spec_of(model: Any) -> InputSpec:
@@ -268,21 +280,20 @@ def create_app(model_path: str | os.PathLike, *, max_body_bytes: int = DEFAULT_M
     The model is loaded (safe mode), its forward pass compiled once for any batch size and run
     once on zeros, so the first request is as fast as the rest.
     """
+    if not isinstance(max_body_bytes, int) or max_body_bytes < 1:
+        raise ValueError(f"max_body_bytes must be a positive integer, got {max_body_bytes!r}")
+    if not isinstance(max_batch, int) or max_batch < 1:
+        raise ValueError(f"max_batch must be a positive integer, got {max_batch!r}")
+    model = load_model_checked(model_path)
     import tensorflow as tf
     from fastapi import FastAPI
     from fastapi.responses import JSONResponse
     from pydantic import BaseModel, Field
     from starlette.concurrency import run_in_threadpool
 
-    if not isinstance(max_body_bytes, int) or max_body_bytes < 1:
-        raise ValueError(f"max_body_bytes must be a positive integer, got {max_body_bytes!r}")
-    if not isinstance(max_batch, int) or max_batch < 1:
-        raise ValueError(f"max_batch must be a positive integer, got {max_batch!r}")
-    model = load_model_checked(model_path)
     spec = input_spec_of(model)
     version = model_version(model_path)
-    signature = tf.TensorSpec([None, *spec.shape], tf.as_dtype(spec.dtype))
-    forward = tf.function(lambda x: model(x, training=False), input_signature=[signature])
+    forward = make_predict_fn(model)
     warm = np.zeros([1, *(d or 1 for d in spec.shape)], dtype=spec.dtype)
     out_shape = tuple(forward(warm).shape[1:])
 
@@ -325,7 +336,7 @@ def create_app(model_path: str | os.PathLike, *, max_body_bytes: int = DEFAULT_M
             batch, batched = parse_predict_body(body, content_type, spec, max_batch)
         except RequestError as err:
             return JSONResponse({"detail": err.message}, status_code=err.status)
-        outputs = forward(batch).numpy()
+        outputs = forward(batch)
         if not np.all(np.isfinite(outputs)):
             return JSONResponse({"detail": "the model's output is not finite for these inputs (NaN or infinity); "
                                            "the values are far outside what it was trained on"}, status_code=422)
@@ -520,17 +531,24 @@ class ServiceProcess:
         return f"ServiceProcess({str(self.model_path)!r}, {state}{where})"
 
 
-def predict_locally(model: Any, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """In-process predictions with the same compiled forward pass the service uses (for checks)."""
+def make_predict_fn(model: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """The model's forward pass compiled once (``tf.function``, batch axis free): array in, array out.
+
+    The service answers with it, and tests use it to compute the in-process predictions that the
+    service's answers are compared with.
+    """
     import tensorflow as tf
 
     spec = input_spec_of(model)
-    forward = tf.function(lambda t: model(t, training=False),
-                          input_signature=[tf.TensorSpec([None, *spec.shape], tf.as_dtype(spec.dtype))])
-    x = np.asarray(x, dtype=spec.dtype)
-    return np.concatenate([forward(x[i:i + batch_size]).numpy() for i in range(0, len(x), batch_size)])
+    signature = tf.TensorSpec([None, *spec.shape], tf.as_dtype(spec.dtype))
+    forward = tf.function(lambda t: model(t, training=False), input_signature=[signature])
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        return forward(np.asarray(x, dtype=spec.dtype)).numpy()
+
+    return predict
 
 
 __all__: Sequence[str] = ["RequestError", "InputSpec", "find_problem", "parse_predict_body", "model_version",
                           "load_model_checked", "input_spec_of", "create_app", "main", "free_port",
-                          "ServiceProcess", "predict_locally"]
+                          "ServiceProcess", "make_predict_fn"]

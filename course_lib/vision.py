@@ -164,6 +164,13 @@ def _layer(model: Any, name: str) -> Any:
     return model.get_layer(name)
 
 
+def _single_input(model: Any) -> Any:
+    inputs = getattr(model, "inputs", None)
+    if not inputs or len(inputs) != 1:
+        raise ValueError("the model must be built (call it once or start it with keras.Input) and have one input")
+    return inputs[0]
+
+
 def _image_batch(images: Any) -> np.ndarray:
     arr = np.asarray(images)
     if arr.ndim == 3:
@@ -192,7 +199,7 @@ def feature_maps(model: Any, image: Any, layer_names: Sequence[str]) -> dict[str
     for name, out in zip(layer_names, outputs):
         if len(out.shape) != 4:
             raise ValueError(f"layer {name!r} outputs shape {tuple(out.shape)}, not (batch, h, w, channels) maps")
-    probe = keras.Model(model.inputs, outputs)
+    probe = keras.Model(_single_input(model), outputs)
     values = probe(batch, training=False)
     values = values if isinstance(values, (list, tuple)) else [values]
     return {name: np.asarray(v)[0] for name, v in zip(layer_names, values)}
@@ -252,7 +259,7 @@ def grad_cam(model: Any, images: Any, layer_name: str, class_index: int | Sequen
                          "Grad-CAM needs a convolutional layer's (batch, h, w, channels) output")
     if len(model.outputs) != 1 or len(model.outputs[0].shape) != 2:
         raise ValueError("Grad-CAM needs a model with a single (batch, classes) output")
-    probe = keras.Model(model.inputs, [layer.output, model.outputs[0]])
+    probe = keras.Model(_single_input(model), [layer.output, model.outputs[0]])
     x = tf.convert_to_tensor(batch)
     with tf.GradientTape() as tape:
         fmap, out = probe(x, training=False)

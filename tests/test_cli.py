@@ -63,3 +63,19 @@ def test_run_summarises_and_fails_with_cell_number(tmp_path: Path):
 def test_run_rejects_unknown_notebook(capsys):
     assert cli.main(["run", "no_such_notebook"]) == 2
     assert "no such notebook" in capsys.readouterr().err
+
+
+def test_store_strips_only_tensorflow_startup_noise():
+    from course_lib.runner import strip_startup_noise
+
+    noise = ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+             "I0000 00:00:1795392620.023670   12557 cudart_stub.cc:31] Could not find cuda drivers on your machine.\n"
+             "E0000 00:00:1795392683.929758   12557 cuda_platform.cc:52] failed call to cuInit: UNKNOWN ERROR (303)\n")
+    real = "UserWarning: something the learner should see\n"
+    nb = {"cells": [{"cell_type": "code", "outputs": [
+        {"output_type": "stream", "name": "stderr", "text": noise},
+        {"output_type": "stream", "name": "stderr", "text": noise + real},
+        {"output_type": "stream", "name": "stdout", "text": noise}]}]}
+    assert strip_startup_noise(nb) == 6
+    outputs = nb["cells"][0]["outputs"]
+    assert [o["text"] for o in outputs] == [real, noise]  # stdout is never touched

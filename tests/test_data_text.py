@@ -69,7 +69,7 @@ def test_imdb_splits_and_balance(imdb_timed):
 
 def test_imdb_second_load_is_cached_and_identical(imdb_timed):
     first, second, first_s, second_s = imdb_timed
-    for (xa, ya), (xb, yb) in zip(first, second):
+    for (xa, ya), (xb, yb) in zip(first, second, strict=True):
         assert np.array_equal(ya, yb) and (xa == xb).all()
     assert second_s < first_s
     print(f"IMDB first load {first_s:.1f}s, cached {second_s:.2f}s")
@@ -95,7 +95,7 @@ def test_imdb_parser_skips_unlabelled_reviews(tmp_path):
 def test_sst2():
     need("sst2")
     splits = load_sst2()
-    for (texts, labels), n, pos in zip(splits, (6920, 872, 1821), (3610, 444, 909)):
+    for (texts, labels), n, pos in zip(splits, (6920, 872, 1821), (3610, 444, 909), strict=True):
         check_texts(texts, labels, n)
         assert int(labels.sum()) == pos
     assert splits[1][0][0] == "one long string of cliches ."

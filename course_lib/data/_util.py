@@ -6,7 +6,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -23,7 +23,8 @@ def save_arrays(folder: Path, arrays: Mapping[str, np.ndarray]) -> None:
     """Store arrays as ``folder/<key>.npy`` (plain ``.npy`` files load at disk speed).
 
     The files are written into a temporary sibling folder renamed into place at the end, with a
-    ``.complete`` marker, so a reader never sees half a cache.
+    ``.complete`` marker, so a reader never sees half a cache (and two processes building the
+    same cache at once do not clash: the first one to finish wins).
     """
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -32,9 +33,15 @@ def save_arrays(folder: Path, arrays: Mapping[str, np.ndarray]) -> None:
         for key, value in arrays.items():
             np.save(tmp / f"{key}.npy", np.ascontiguousarray(value), allow_pickle=False)
         (tmp / ".complete").write_text(",".join(arrays) + "\n")
+        if (folder / ".complete").is_file():
+            return  # another process finished the same cache first: keep theirs
         if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
+            shutil.rmtree(folder, ignore_errors=True)  # an incomplete leftover
+        try:
+            os.replace(tmp, folder)
+        except OSError:
+            if not (folder / ".complete").is_file():
+                raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

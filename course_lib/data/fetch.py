@@ -6,7 +6,8 @@ Look-up order for :func:`locate`:
    each file is checked against its sha256 once per process (the verdict is cached) and a
    mismatch raises :class:`ChecksumMismatchError`;
 2. the user cache ``cache_dir()/<spec.name>/`` holding every file in ``spec.downloads`` (or a
-   copy of the mirror files);
+   copy of the mirror files); mirror files stored inside a downloaded archive
+   (``Download.members``: German credit CSV, MovieLens ``u.*``) are extracted next to it;
 3. a download of the missing files from their canonical URL(s) into the cache, unless
    ``COURSE_OFFLINE=1``: several tries with exponential back-off, a timeout per request, a
    ``.part`` file renamed only once its sha256 matches (a mismatch deletes it and raises).
@@ -16,17 +17,21 @@ When nothing works, :class:`DatasetNotAvailableError` says what was tried and ho
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import http.client
 import logging
 import os
+import tarfile
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Mapping
+from typing import Literal
+from collections.abc import Mapping
 
 from ..config import DATA_DIR_ENV, OFFLINE_ENV, cache_dir, data_dir, offline
 from .registry import DatasetSpec, Download, get_spec
@@ -179,6 +184,37 @@ def _check_mirror(spec: DatasetSpec, verify: bool, notes: list[str]) -> Located 
     return Located(spec, "mirror", "mirror", folder, {n: folder / n for n in spec.file_names})
 
 
+def _read_member(archive: Path, member: str) -> bytes:
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf:
+            return zf.read(member)
+    with tarfile.open(archive) as tar:
+        fh = tar.extractfile(member)
+        if fh is None:
+            raise ChecksumMismatchError(f"{archive}: member {member} is not a regular file")
+        return fh.read()
+
+
+def _extract_members(spec: DatasetSpec, folder: Path, verify: bool) -> Located:
+    """Extract the mirror files held inside downloaded archives; return the mirror layout."""
+    for d in spec.downloads:
+        for name, member in d.members:
+            target, fspec = folder / name, spec.file(name)
+            if target.is_file() and (not verify or verify_file(target, fspec.sha256, fspec.content)):
+                continue
+            try:
+                data = _read_member(folder / d.filename, member)
+            except (KeyError, OSError, zipfile.BadZipFile, tarfile.TarError) as exc:
+                raise ChecksumMismatchError(f"{folder / d.filename}: cannot read {member}: {exc}") from exc
+            if verify and fspec.content == "raw" and hashlib.sha256(data).hexdigest() != fspec.sha256:
+                raise ChecksumMismatchError(f"{member} inside {folder / d.filename} does not have the "
+                                            f"expected sha256 {fspec.sha256}")
+            tmp = target.with_name(f"{name}.{os.getpid()}.part")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+    return Located(spec, "cache", "mirror", folder, {n: folder / n for n in spec.file_names})
+
+
 def _check_cache(spec: DatasetSpec, verify: bool, notes: list[str]) -> Located | None:
     folder = cache_folder(spec)
     download_names = tuple(d.filename for d in spec.downloads)
@@ -190,6 +226,8 @@ def _check_cache(spec: DatasetSpec, verify: bool, notes: list[str]) -> Located |
         bad = [d.filename for d in spec.downloads
                if verify and not (d.sha256 and verify_file(folder / d.filename, d.sha256))]
         if not bad:
+            if any(d.members for d in spec.downloads):
+                return _extract_members(spec, folder, verify)
             return Located(spec, "cache", "download", folder, {n: folder / n for n in download_names})
         notes.append(f"cache: {folder}: wrong or unknown sha256 for {', '.join(bad)}")
     # A copy of the mirror files in the cache folder is accepted too.
@@ -210,7 +248,7 @@ def _retryable(exc: BaseException) -> bool:
 def download_file(url: str, dest: Path, sha256: str | None, *, size: int | None = None,
                   tries: int = 3, timeout: float = 30.0, backoff: float = 1.0,
                   verify: bool = True) -> Path:
-    """Download ``url`` to ``dest`` through ``dest.part``, with retries and a sha256 check.
+    """Download ``url`` to ``dest`` through ``dest.<pid>.part``, with retries and a sha256 check.
 
     Args:
         url: what to fetch (http, https or file URL).
@@ -235,7 +273,7 @@ def download_file(url: str, dest: Path, sha256: str | None, *, size: int | None 
         raise ValueError(f"tries must be >= 1, got {tries}")
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
+    part = dest.with_name(f"{dest.name}.{os.getpid()}.part")  # per process: parallel runs do not clash
     last: BaseException | None = None
     for attempt in range(tries):
         digest, received = hashlib.sha256(), 0
@@ -354,6 +392,8 @@ def locate(name: str | DatasetSpec, *, download: bool = True, verify: bool = Tru
             if not ok:
                 break
         if ok:
+            if any(d.members for d in spec.downloads):
+                return dataclasses.replace(_extract_members(spec, folder, verify), downloaded=True)
             names = tuple(d.filename for d in spec.downloads)
             return Located(spec, "cache", "download", folder, {n: folder / n for n in names}, downloaded=True)
         notes.append(f"download: into {folder} from {', '.join(spec.urls)}: failed")

@@ -155,7 +155,7 @@ def _decode_rgb(data: bytes, where: str) -> np.ndarray:
 
 
 def _cifar_from_jpeg_tar(path: Path) -> dict[str, np.ndarray]:
-    """Decode the mirror's ``cifar10_jpg/{train,test}/<class>/<n>.jpg`` tar (about 10 s)."""
+    """Decode the mirror's ``cifar10_jpg/{train,test}/<class>/<n>.jpg`` tar (15-20 s of CPU)."""
     found: dict[str, list[tuple[int, int, np.ndarray]]] = {"train": [], "test": []}
     class_index = {c: i for i, c in enumerate(CIFAR10_CLASSES)}
     with tarfile.open(path, "r|*") as tar:
@@ -300,6 +300,19 @@ def build_cats_vs_dogs_from_zip(zip_path: Path, out_dir: Path, per_split: int = 
     return skipped
 
 
+def _safe_extract(archive: Path, target: Path, prefix: str) -> None:
+    """Extract the regular files under ``prefix`` of a tar, refusing paths that leave ``target``."""
+    with tarfile.open(archive) as tar:
+        members = [m for m in tar.getmembers() if m.name.startswith(prefix) and (m.isfile() or m.isdir())]
+        for m in members:
+            if Path(m.name).is_absolute() or ".." in Path(m.name).parts:
+                raise ValueError(f"{archive}: unsafe member path {m.name!r}")
+        if hasattr(tarfile, "data_filter"):  # Python >= 3.10.12 / 3.11.4
+            tar.extractall(target, members=members, filter="data")
+        else:  # pragma: no cover - older Pythons; members were checked above
+            tar.extractall(target, members=members)
+
+
 def _cats_vs_dogs_folder(loc: Located) -> Path:
     """The unpacked ``cats_vs_dogs_small`` folder in the cache (built once per source file)."""
     source = next(iter(loc.paths))
@@ -309,23 +322,26 @@ def _cats_vs_dogs_folder(loc: Located) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix="unpacking-", dir=base.parent))
     try:
         if loc.layout == "mirror":
-            with tarfile.open(loc[source]) as tar:
-                members = [m for m in tar.getmembers() if m.name.startswith(_SMALL + "/")]
-                tar.extractall(tmp, members=members, filter="data")
+            _safe_extract(loc[source], tmp, prefix=_SMALL + "/")
         else:
             log.info("drawing 4 000 images from %s (first time only)", loc[source])
             build_cats_vs_dogs_from_zip(loc[source], tmp)
         (tmp / ".complete").write_text(str(loc[source]) + "\n")
-        if base.exists():
-            shutil.rmtree(base)
-        tmp.rename(base)
+        if not (base / ".complete").is_file():  # else another process finished first
+            if base.exists():
+                shutil.rmtree(base, ignore_errors=True)
+            try:
+                tmp.rename(base)
+            except OSError:
+                if not (base / ".complete").is_file():
+                    raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return base / _SMALL
 
 
-def cats_vs_dogs_files() -> "pd.DataFrame":
+def cats_vs_dogs_files() -> pd.DataFrame:
     """The cats vs dogs images as files, for file-based ``tf.data`` pipelines.
 
     The archive is unpacked once into ``cache_dir()/cats_vs_dogs/``. Rows are the train split

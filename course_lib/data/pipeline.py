@@ -6,7 +6,8 @@ TensorFlow is imported inside the functions, so ``import course_lib.data`` stays
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -36,8 +37,8 @@ def _batch_fn(augment: Callable) -> Callable:
     return augment
 
 
-def _finish(ds: "tf.data.Dataset", *, labelled: bool, batch_size: int, augment: Callable | None,
-            prefetch: bool, drop_remainder: bool) -> "tf.data.Dataset":
+def _finish(ds: tf.data.Dataset, *, labelled: bool, batch_size: int, augment: Callable | None,
+            prefetch: bool, drop_remainder: bool) -> tf.data.Dataset:
     import tensorflow as tf
 
     ds = ds.batch(int(batch_size), drop_remainder=drop_remainder)
@@ -54,7 +55,7 @@ def _finish(ds: "tf.data.Dataset", *, labelled: bool, batch_size: int, augment: 
 
 def make_dataset(x: Any, y: Any = None, batch_size: int = 32, shuffle: bool = False, seed: int = 0,
                  cache: bool = True, augment: Callable | None = None, prefetch: bool = True,
-                 drop_remainder: bool = False) -> "tf.data.Dataset":
+                 drop_remainder: bool = False) -> tf.data.Dataset:
     """A batched ``tf.data.Dataset`` from in-memory arrays.
 
     Steps: ``from_tensor_slices`` -> ``cache`` (optional) -> ``shuffle`` over the whole data
@@ -102,7 +103,7 @@ def make_dataset(x: Any, y: Any = None, batch_size: int = 32, shuffle: bool = Fa
 def image_dataset_from_files(paths: Sequence[str | os.PathLike], labels: Any = None,
                              image_size: tuple[int, int] = (160, 160), batch_size: int = 32,
                              shuffle: bool = False, seed: int = 0, augment: Callable | None = None,
-                             cache: bool = False, prefetch: bool = True) -> "tf.data.Dataset":
+                             cache: bool = False, prefetch: bool = True) -> tf.data.Dataset:
     """A batched dataset that reads, decodes (JPEG/PNG/GIF/BMP) and resizes image files.
 
     Like ``keras.utils.image_dataset_from_directory`` but from a list of paths (for example
@@ -138,7 +139,7 @@ def image_dataset_from_files(paths: Sequence[str | os.PathLike], labels: Any = N
 
     height, width = int(image_size[0]), int(image_size[1])
 
-    def load(path: "tf.Tensor") -> "tf.Tensor":
+    def load(path: tf.Tensor) -> tf.Tensor:
         image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
         image.set_shape([None, None, 3])
         return tf.image.resize(image, (height, width))

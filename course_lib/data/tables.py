@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,7 +30,7 @@ GERMAN_CREDIT_COLUMNS: tuple[str, ...] = (
 )
 
 
-def load_german_credit(raw: bool = False) -> "pd.DataFrame":
+def load_german_credit(raw: bool = False) -> pd.DataFrame:
     """Statlog German Credit data: 1 000 applicants, 700 good and 300 bad credit risks.
 
     Args:
@@ -48,25 +47,14 @@ def load_german_credit(raw: bool = False) -> "pd.DataFrame":
 
     loc = locate("german_credit")
     if raw:
-        frame = pd.read_csv(loc["german.data"], sep=r"\s+", header=None,
-                            names=list(GERMAN_CREDIT_COLUMNS))
-    else:
-        frame = pd.read_csv(loc["germancredit.csv"])
-        if tuple(frame.columns) != GERMAN_CREDIT_COLUMNS:
-            raise ValueError(f"{loc['germancredit.csv']}: unexpected columns {list(frame.columns)}")
+        return pd.read_csv(loc["german.data"], sep=r"\s+", header=None, names=list(GERMAN_CREDIT_COLUMNS))
+    frame = pd.read_csv(loc["germancredit.csv"])
+    if tuple(frame.columns) != GERMAN_CREDIT_COLUMNS:
+        raise ValueError(f"{loc['germancredit.csv']}: unexpected columns {list(frame.columns)}")
     return frame
 
 
-def _movielens_files(names: tuple[str, ...]) -> dict[str, bytes]:
-    """The bytes of ``u.*`` files, from the mirror folder or from inside ``ml-100k.zip``."""
-    loc = locate("movielens_100k")
-    if loc.layout == "mirror":
-        return {name: Path(loc[name]).read_bytes() for name in names}
-    with zipfile.ZipFile(loc["ml-100k.zip"]) as archive:
-        return {name: archive.read(f"ml-100k/{name}") for name in names}
-
-
-def load_movielens_100k() -> dict[str, "pd.DataFrame"]:
+def load_movielens_100k() -> dict[str, pd.DataFrame]:
     """MovieLens 100K (GroupLens): ratings, movies and users.
 
     Returns:
@@ -83,7 +71,8 @@ def load_movielens_100k() -> dict[str, "pd.DataFrame"]:
     """
     import pandas as pd
 
-    raw = _movielens_files(("u.genre", "u.data", "u.item", "u.user"))
+    loc = locate("movielens_100k")  # a download is unpacked into the mirror layout
+    raw = {name: Path(loc[name]).read_bytes() for name in ("u.genre", "u.data", "u.item", "u.user")}
     genres = [line.split("|")[0] for line in raw["u.genre"].decode("latin-1").splitlines() if line.strip()]
     ratings = pd.read_csv(io.BytesIO(raw["u.data"]), sep="\t", header=None,
                           names=["user_id", "item_id", "rating", "timestamp"], dtype="int64")
@@ -101,7 +90,7 @@ def load_movielens_100k() -> dict[str, "pd.DataFrame"]:
 SKLEARN_TABLES: tuple[str, ...] = ("breast_cancer", "diabetes", "digits", "wine", "iris")
 
 
-def load_sklearn_table(name: str) -> tuple["pd.DataFrame", "pd.Series"]:
+def load_sklearn_table(name: str) -> tuple[pd.DataFrame, pd.Series]:
     """A small table shipped inside scikit-learn (no download, no mirror needed).
 
     Args:
