@@ -184,7 +184,8 @@ def multi_head_attention(query: Any, value: Any, weights: Sequence[Any], key: An
     if wo.shape != (wv.shape[1], wv.shape[2], d_model) or bo.shape != (d_model,):
         raise ValueError(f"output kernel must be (heads, value_dim, d_model) = {(wv.shape[1], wv.shape[2], d_model)} "
                          f"with bias ({d_model},), got {wo.shape} and {bo.shape}")
-    if value.shape[-1] != d_model or key.shape[-1] != d_model or key.shape[:2] != value.shape[:2]:
+    if (value.shape[-1] != d_model or key.shape[-1] != d_model or key.shape[:2] != value.shape[:2]
+            or query.shape[0] != value.shape[0]):
         raise ValueError(f"query {query.shape}, key {key.shape} and value {value.shape} must share the "
                          "batch size and the model width; key and value the length")
     q = np.einsum("btd,dhk->bhtk", query, wq) + bq[None, :, None, :]

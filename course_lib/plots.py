@@ -62,8 +62,11 @@ def show_images(images: np.ndarray, labels: Sequence[Any] | None = None,
     fig, axes = plt.subplots(nrows, ncols, figsize=(1.6 * ncols, 1.8 * nrows), squeeze=False)
 
     def name_of(value: Any) -> str:
-        value = int(np.asarray(value).reshape(-1)[0]) if np.asarray(value).size == 1 else value
-        return class_names[value] if class_names is not None and isinstance(value, (int, np.integer)) else str(value)
+        arr = np.asarray(value)
+        if arr.size == 1 and np.issubdtype(arr.dtype, np.integer):  # a class index, possibly shaped (1,)
+            index = int(arr.reshape(-1)[0])
+            return class_names[index] if class_names is not None else str(index)
+        return str(value)
 
     for i, ax in enumerate(axes.flat):
         ax.axis("off")

@@ -140,6 +140,7 @@ def fit(
     callbacks: list[keras.callbacks.Callback] | tuple = (),
     log_every: int = 1,
     verbose: bool = True,
+    examples_per_epoch: int | None = None,
     **fit_kwargs: Any,
 ) -> TrainResult:
     """Train ``model`` (a Keras model, or a function that builds one) and time it.
@@ -153,6 +154,9 @@ def fit(
     - ``backup_dir`` adds ``BackupAndRestore``: rerunning the same call after an interruption
       continues from the last finished epoch.
     - ``tensorboard_dir`` adds a TensorBoard callback.
+    - ``examples_per_epoch`` is only needed for the examples/s figure when ``x`` is a
+      ``tf.data.Dataset`` whose batch size is not static (a final partial batch); arrays and
+      datasets batched with ``drop_remainder=True`` are counted automatically.
     Any other keyword goes to ``model.fit`` unchanged.
     """
     if not isinstance(epochs, int) or epochs < 1:
@@ -197,13 +201,21 @@ def fit(
     if logger is not None:
         cbs.append(logger)
 
+    try:
+        import tensorflow as tf
+
+        if isinstance(x, tf.data.Dataset):
+            # a dataset shuffles itself (make_dataset(shuffle=True)); Keras would warn that shuffle is ignored
+            fit_kwargs.setdefault("shuffle", False)
+    except ImportError:  # pragma: no cover
+        pass
     started = time.perf_counter()
     history = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
                         callbacks=cbs, verbose=0, **fit_kwargs)
     seconds = time.perf_counter() - started
     hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     epochs_run = len(next(iter(hist.values()))) if hist else 0
-    per_epoch = _examples_per_epoch(x, batch_size, fit_kwargs.get("steps_per_epoch"))
+    per_epoch = examples_per_epoch or _examples_per_epoch(x, batch_size, fit_kwargs.get("steps_per_epoch"))
     rate = per_epoch * epochs_run / seconds if per_epoch and epochs_run and seconds > 0 else None
     if verbose and rate and math.isfinite(rate):
         print(f"trained {epochs_run} epoch(s) in {seconds:.1f} s ({rate:,.0f} examples/s)")

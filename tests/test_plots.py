@@ -26,6 +26,10 @@ def test_image_grid_marks_wrong_predictions():
     fig = plots.show_images(images, labels=[0, 1, 1], predictions=[0, 1, 0], class_names=["cat", "dog"], ncols=3)
     colors = [ax.title.get_color() for ax in fig.axes[:3]]
     assert colors == ["green", "green", "red"]
+    fig = plots.show_images(images, labels=["real", "fake", "real"], ncols=3)
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["real", "fake", "real"]
+    fig = plots.show_images(images, labels=np.array([[1], [0], [1]]), class_names=["cat", "dog"])
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["dog", "cat", "dog"]
     with pytest.raises(ValueError):
         plots.show_images(images, labels=[0, 1])
     with pytest.raises(ValueError):

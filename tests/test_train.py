@@ -114,3 +114,17 @@ def test_interrupt_after_fires_when_the_next_epoch_begins():
         cb.on_epoch_begin(1)
     with pytest.raises(ValueError):
         InterruptAfter(0)
+
+
+def test_fit_on_a_dataset_reports_examples_and_does_not_warn(recwarn, capsys):
+    import tensorflow as tf
+
+    x, y = _data(256)
+    exact = tf.data.Dataset.from_tensor_slices((x, y)).batch(32, drop_remainder=True)
+    result = fit(_builder, exact, epochs=1, compile_kwargs=_compile(), seed=0)
+    assert result.examples_per_second == pytest.approx(256 / result.seconds)
+    ragged = tf.data.Dataset.from_tensor_slices((x[:250], y[:250])).batch(32)  # last batch partial
+    assert fit(_builder, ragged, epochs=1, compile_kwargs=_compile()).examples_per_second is None
+    told = fit(_builder, ragged, epochs=1, compile_kwargs=_compile(), examples_per_epoch=250)
+    assert told.examples_per_second == pytest.approx(250 / told.seconds)
+    assert not [w for w in recwarn if "shuffle" in str(w.message)]

@@ -237,3 +237,13 @@ def test_figures_have_the_expected_panels():
 
 def test_module_exports_exist():
     assert all(hasattr(vision, name) for name in vision.__all__)
+
+
+def test_models_with_several_inputs_are_rejected():
+    a, b = keras.Input((4, 4, 1)), keras.Input((4, 4, 1))
+    conv = keras.layers.Conv2D(1, 1, name="conv")(keras.layers.Add()([a, b]))
+    model = keras.Model([a, b], keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(conv)))
+    with pytest.raises(ValueError, match="one input"):
+        grad_cam(model, np.zeros((4, 4, 1)), "conv")
+    with pytest.raises(ValueError, match="one input"):
+        feature_maps(model, np.zeros((4, 4, 1)), ["conv"])

@@ -153,7 +153,6 @@ THRESHOLDS: dict[str, dict[str, dict[str, tuple[str, float]]]] = {
                  "credit_test_auc": (">=", 0.7), "fairness_tpr_gap_group_thresholds": ("<=", 0.1),
                  "fairness_disparate_impact_group_thresholds": (">=", 0.8)},
         "full": {"dp_one_device_test_accuracy": (">=", 0.95), "dp_accuracy_difference": ("<=", 0.01),
-                 "dp_max_weight_difference": ("<=", 1e-3),
                  "multiworker_weights_identical": (">=", 1), "multiworker_test_accuracy": (">=", 0.9),
                  "fedavg_num_clients": (">=", 10), "fedavg_noniid_accuracy": (">=", 0.9),
                  "fedavg_iid_accuracy": (">=", 0.95), "centralised_accuracy": (">=", 0.95),
