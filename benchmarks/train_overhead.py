@@ -1,8 +1,8 @@
 """Measure what course_lib.train.fit costs over plain model.fit.
 
 Trains the same MNIST MLP (784-256-128-10, batch 128) with plain ``model.fit(verbose=0)`` and with
-``course_lib.train.fit`` (which adds its one-line-per-epoch logger), alternating the two so load on
-the machine hits both alike, and prints the median seconds per epoch of each and their ratio.
+``course_lib.train.fit`` (which adds its one-line-per-epoch logger), alternating the two (and which goes
+first) so load on the machine hits both alike, and prints min/median/max seconds per epoch of each.
 A benchmark, not a test: it asserts nothing.
 
     COURSE_DATA_DIR=... python benchmarks/train_overhead.py --repeats 5 --epochs 2
@@ -38,18 +38,23 @@ def main() -> None:
     args = parser.parse_args()
     (x, y), _ = load_mnist()
     x = x.reshape(-1, 784).astype("float32") / 255.0
-    plain, helper = [], []
-    for _ in range(args.repeats):
-        model = build()
-        started = time.perf_counter()
-        model.fit(x, y, epochs=args.epochs, batch_size=128, verbose=0)
-        plain.append((time.perf_counter() - started) / args.epochs)
-        model = build()
-        with redirect_stdout(io.StringIO()):
-            result = fit(model, x, y, epochs=args.epochs, batch_size=128)
-        helper.append(result.seconds / args.epochs)
-    out = {"plain_fit_s_per_epoch": statistics.median(plain), "course_fit_s_per_epoch": statistics.median(helper),
-           "ratio": statistics.median(helper) / statistics.median(plain), "repeats": args.repeats, "epochs": args.epochs}
+    times: dict[str, list[float]] = {"plain": [], "course": []}
+    for repeat in range(args.repeats):
+        # alternate which goes first, so warm-up and drifting load do not favour either
+        for kind in (("plain", "course") if repeat % 2 == 0 else ("course", "plain")):
+            model = build()
+            if kind == "plain":
+                started = time.perf_counter()
+                model.fit(x, y, epochs=args.epochs, batch_size=128, verbose=0)
+                times[kind].append((time.perf_counter() - started) / args.epochs)
+            else:
+                with redirect_stdout(io.StringIO()):
+                    result = fit(model, x, y, epochs=args.epochs, batch_size=128)
+                times[kind].append(result.seconds / args.epochs)
+    out = {f"{kind}_s_per_epoch": {"min": min(v), "median": statistics.median(v), "max": max(v)}
+           for kind, v in times.items()}
+    out.update(ratio_of_medians=statistics.median(times["course"]) / statistics.median(times["plain"]),
+               repeats=args.repeats, epochs=args.epochs)
     print(json.dumps(out, indent=2))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import pickle
-import shutil
 import tarfile
 import time
 import zipfile
@@ -16,32 +14,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from course_lib.data import REGISTRY, dataset_status
+from mirror import need, private_cache
 from course_lib.data import images as img_mod
 from course_lib.data.images import (CATS_VS_DOGS_CLASSES, CIFAR10_CLASSES, cats_vs_dogs_files,
                                     load_cats_vs_dogs, load_cifar10, load_fashion_mnist,
                                     load_mnist, read_idx)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def data_env(tmp_path_factory):
-    """A private cache for this module; downloads forbidden (the mirror is the source)."""
-    cache = tmp_path_factory.mktemp("course_cache_images")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("COURSE_CACHE_DIR", str(cache))
-        mp.setenv("COURSE_OFFLINE", "1")
-        yield cache
-    shutil.rmtree(cache, ignore_errors=True)
-
-
-def need(name: str) -> None:
-    """Skip when COURSE_DATA_DIR is not set and the dataset is not in the cache either."""
-    if not os.environ.get("COURSE_DATA_DIR"):
-        row = next(r for r in dataset_status() if r["name"] == name)
-        if row["where"] == "missing":
-            pytest.skip(f"dataset {name!r} unavailable: COURSE_DATA_DIR is not set "
-                        f"(point it at the dataset mirror, e.g. ../shared/datasets)")
-    assert name in REGISTRY
+data_env = private_cache("course_cache_images")
 
 
 def timed(fn, *args):

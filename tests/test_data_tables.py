@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from course_lib.data import REGISTRY, dataset_status
+from mirror import need, private_cache
 from course_lib.data.tables import (GERMAN_CREDIT_COLUMNS, SKLEARN_TABLES, load_german_credit,
                                     load_movielens_100k, load_sklearn_table)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def data_env(tmp_path_factory):
-    """A private cache for this module; downloads forbidden (the mirror is the source)."""
-    cache = tmp_path_factory.mktemp("course_cache_tables")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("COURSE_CACHE_DIR", str(cache))
-        mp.setenv("COURSE_OFFLINE", "1")
-        yield
-    shutil.rmtree(cache, ignore_errors=True)
-
-
-def need(name: str) -> None:
-    """Skip when COURSE_DATA_DIR is not set and the dataset is not in the cache either."""
-    if not os.environ.get("COURSE_DATA_DIR"):
-        row = next(r for r in dataset_status() if r["name"] == name)
-        if row["where"] == "missing":
-            pytest.skip(f"dataset {name!r} unavailable: COURSE_DATA_DIR is not set "
-                        f"(point it at the dataset mirror, e.g. ../shared/datasets)")
-    assert name in REGISTRY
+data_env = private_cache("course_cache_tables")
 
 
 def test_german_credit_decoded():
