@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -145,6 +147,18 @@ def test_image_dataset_shuffle_and_augment(image_files):
     assert a == b and sorted(a) == list(range(5))
     xb, _ = next(iter(image_dataset_from_files(image_files, labels, (8, 8), 5, augment=lambda x: x * 0)))
     assert float(tf.reduce_max(xb)) == 0.0
+
+
+def test_cached_shuffled_image_dataset_decodes_once_and_reshuffles(image_files, tmp_path):
+    labels = np.arange(5)
+    ds = image_dataset_from_files(image_files, labels, (8, 8), 5, shuffle=True, seed=1, cache=True)
+    first = [(int(label), float(image[0, 0, 0])) for images, lab in ds for image, label in zip(images, lab)]
+    for path in image_files:                      # the second pass must come from memory
+        os.remove(path)
+    epochs = [[(int(label), float(image[0, 0, 0])) for images, lab in ds for image, label in zip(images, lab)]
+              for _ in range(4)]
+    assert all(sorted(e) == sorted(first) for e in epochs)       # same images, same labels
+    assert len({tuple(label for label, _ in e) for e in [first] + epochs}) > 1   # new order per epoch
 
 
 def test_image_dataset_validation(image_files, tmp_path):

@@ -128,3 +128,95 @@ def test_fit_on_a_dataset_reports_examples_and_does_not_warn(recwarn, capsys):
     told = fit(_builder, ragged, epochs=1, compile_kwargs=_compile(), examples_per_epoch=250)
     assert told.examples_per_second == pytest.approx(250 / told.seconds)
     assert not [w for w in recwarn if "shuffle" in str(w.message)]
+
+
+def _train_step_traces(model) -> int:
+    """How many concrete training-step graphs tf.function made for this model."""
+    import gc
+
+    import tensorflow as tf
+
+    names = set()
+    for obj in gc.get_objects():
+        if isinstance(obj, tf.types.experimental.ConcreteFunction):
+            name = getattr(obj, "name", b"")
+            name = name.decode() if isinstance(name, bytes) else str(name)
+            if "one_step_on_data" in name:
+                try:
+                    captured = {id(v) for v in obj.variables}
+                except Exception:  # noqa: BLE001 - some internal functions have no variables view
+                    continue
+                if any(id(v.value) in captured or id(v) in captured for v in model.trainable_variables):
+                    names.add(name)
+    return len(names)
+
+
+def test_build_before_training_creates_every_variable_from_shapes_alone():
+    from course_lib.train import build_before_training
+
+    x, y = _data()
+    model = _builder()
+    model.compile(**_compile())
+    assert not model.optimizer.built
+    assert build_before_training(model, x, y) is True
+    assert model.optimizer.built
+    assert build_before_training(model, x, y) is False          # nothing left to build
+
+
+def test_build_before_training_works_on_a_shuffled_dataset_without_reading_it():
+    import tensorflow as tf
+
+    from course_lib.train import build_before_training
+
+    x, y = _data()
+    reads = []
+
+    def count(a, b):
+        reads.append(1)
+        return a, b
+
+    data = tf.data.Dataset.from_tensor_slices((x, y)).map(
+        lambda a, b: tf.py_function(count, [a, b], [tf.float32, tf.int32])).batch(32)
+    data = data.map(lambda a, b: (tf.ensure_shape(a, (None, 4)), tf.ensure_shape(b, (None,))))
+    model = _builder()
+    model.compile(**_compile())
+    assert build_before_training(model, data) is True
+    assert model.optimizer.built and reads == []
+
+
+def test_build_before_training_leaves_custom_train_steps_alone():
+    from course_lib.train import build_before_training
+
+    class Custom(keras.Model):
+        def train_step(self, data):  # pragma: no cover - never run here
+            return super().train_step(data)
+
+    inputs = keras.Input((4,))
+    model = Custom(inputs, keras.layers.Dense(2)(inputs))
+    model.compile(**_compile())
+    x, y = _data()
+    assert build_before_training(model, x, y) is False
+    assert not model.optimizer.built
+
+
+def test_fit_builds_first_so_the_training_step_is_traced_once():
+    # Keras alone traces twice when the first trace creates the optimizer's variables
+    x, y = _data()
+    plain = _builder()
+    plain.compile(**_compile())
+    plain.fit(x, y, epochs=1, batch_size=64, verbose=0)
+    result = fit(_builder, x, y, epochs=1, batch_size=64, compile_kwargs=_compile(), seed=1, verbose=False)
+    assert _train_step_traces(plain) == 2
+    assert _train_step_traces(result.model) == 1
+
+
+def test_building_first_does_not_change_the_trained_weights():
+    x, y = _data()
+    keras.utils.set_random_seed(3)
+    plain = _builder()
+    plain.compile(**_compile())
+    plain.fit(x, y, epochs=2, batch_size=64, shuffle=False, verbose=0)
+    result = fit(_builder, x, y, epochs=2, batch_size=64, compile_kwargs=_compile(), seed=3, verbose=False,
+                 shuffle=False)
+    for a, b in zip(plain.get_weights(), result.model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

@@ -116,8 +116,9 @@ def image_dataset_from_files(paths: Sequence[str | os.PathLike], labels: Any = N
         labels: one label per path, or None for an unlabelled dataset.
         image_size: ``(height, width)`` after resizing.
         batch_size, shuffle, seed, augment, prefetch: as in :func:`make_dataset`.
-        cache: cache the decoded images in memory after the first epoch (shuffling then
-            happens before the cache only once, so leave it off when shuffling).
+        cache: keep the decoded, resized images in memory after the first full pass, so
+            later epochs skip reading and decoding (with ``shuffle``, the cached images are
+            reshuffled every epoch). Needs ``len(paths) * h * w * 3 * 4`` bytes of memory.
 
     Raises:
         ValueError: empty ``paths``, length mismatch, bad ``image_size``/``batch_size``/``seed``.
@@ -148,13 +149,15 @@ def image_dataset_from_files(paths: Sequence[str | os.PathLike], labels: Any = N
         ds = tf.data.Dataset.from_tensor_slices(paths)
     else:
         ds = tf.data.Dataset.from_tensor_slices((paths, np.asarray(labels)))
-    if shuffle:
-        ds = ds.shuffle(len(paths), seed=int(seed), reshuffle_each_iteration=True)
+    if shuffle and not cache:
+        ds = ds.shuffle(len(paths), seed=int(seed), reshuffle_each_iteration=True)   # paths: cheap
     if labels is None:
         ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
     else:
         ds = ds.map(lambda p, label: (load(p), label), num_parallel_calls=tf.data.AUTOTUNE)
     if cache:
         ds = ds.cache()
+        if shuffle:
+            ds = ds.shuffle(len(paths), seed=int(seed), reshuffle_each_iteration=True)
     return _finish(ds, labelled=labels is not None, batch_size=batch_size, augment=augment,
                    prefetch=prefetch, drop_remainder=False)
