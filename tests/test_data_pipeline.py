@@ -161,6 +161,19 @@ def test_cached_shuffled_image_dataset_decodes_once_and_reshuffles(image_files, 
     assert len({tuple(label for label, _ in e) for e in [first] + epochs}) > 1   # new order per epoch
 
 
+def test_large_jpeg_decoded_at_reduced_scale_matches_a_full_decode(tmp_path):
+    # a smooth 480x360 photo-like image: decoding at 1/8 scale then resizing to 32x32 must give
+    # nearly what a full decode and resize gives
+    yy, xx = np.mgrid[0:360, 0:480]
+    pixels = np.stack([xx * 255 // 479, yy * 255 // 359, (xx + yy) * 255 // 838], axis=-1).astype(np.uint8)
+    path = tmp_path / "large.jpg"
+    Image.fromarray(pixels).save(path, quality=95)
+    (scaled,), = [xb.numpy() for xb in image_dataset_from_files([str(path)], None, (32, 32), 1)]
+    full = tf.image.resize(tf.io.decode_jpeg(tf.io.read_file(str(path)), channels=3), (32, 32)).numpy()
+    assert scaled.shape == full.shape == (32, 32, 3)
+    assert np.abs(scaled - full).mean() < 3.0
+
+
 def test_image_dataset_validation(image_files, tmp_path):
     with pytest.raises(ValueError, match="different lengths"):
         image_dataset_from_files(image_files, [0, 1], (8, 8))
