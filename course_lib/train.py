@@ -121,7 +121,6 @@ def _examples_per_epoch(x: Any, batch_size: int | None, steps_per_epoch: int | N
     return None
 
 
-
 def build_before_training(model: keras.Model, x: Any, y: Any = None) -> bool:
     """Create the model's, loss's, metrics' and optimizer's variables before the first step.
 

@@ -109,8 +109,8 @@ def image_dataset_from_files(paths: Sequence[str | os.PathLike], labels: Any = N
     Like ``keras.utils.image_dataset_from_directory`` but from a list of paths (for example
     ``cats_vs_dogs_files()["path"]``): images come out as ``float32`` ``(batch, h, w, 3)`` with
     values 0-255 (bilinear resize, aspect ratio not kept), labels as given. A JPEG much larger
-    than ``image_size`` is decoded at 1/2, 1/4 or 1/8 scale first (libjpeg's fast path). The file list is
-    shuffled (when asked) before decoding, so shuffling is cheap.
+    than ``image_size`` is decoded at 1/2, 1/4 or 1/8 scale first (libjpeg's fast path). Without
+    ``cache`` the file list is shuffled (when asked) before decoding, so shuffling is cheap.
 
     Args:
         paths: image file paths.
