@@ -112,6 +112,35 @@ def test_cifar10_second_load_is_cached(cifar_timed):
     print(f"CIFAR-10 first load {first_s:.1f}s, cached {second_s:.2f}s")
 
 
+def test_cifar10_limit_decodes_only_the_images_kept(cifar_timed, tmp_path, monkeypatch):
+    (full_train, full_test), _, _, _ = cifar_timed
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))          # nothing cached yet
+    decoded = []
+    real_decode = img_mod._decode_rgb
+    monkeypatch.setattr(img_mod, "_decode_rgb", lambda data, where: decoded.append(where) or real_decode(data, where))
+    (x_train, y_train), (x_test, y_test) = load_cifar10(num_train=300, num_test=100)
+    assert len(decoded) == 400
+    assert x_train.shape == (300, 32, 32, 3) and y_test.shape == (100, 1)
+    # the same images as the first ones of a full load
+    assert np.array_equal(x_train, full_train[0][:300]) and np.array_equal(y_train, full_train[1][:300])
+    assert np.array_equal(x_test, full_test[0][:100]) and np.array_equal(y_test, full_test[1][:100])
+    assert len(set(y_train[:, 0].tolist())) == 10
+    again = load_cifar10(num_train=300, num_test=100)                # now cached under that limit
+    assert len(decoded) == 400 and np.array_equal(again[0][0], x_train)
+
+
+def test_cifar10_limit_slices_a_cached_full_load(cifar_timed):
+    (full_train, _), _, _, _ = cifar_timed
+    (x_train, _), (x_test, _) = load_cifar10(num_train=5)             # the full arrays are cached here
+    assert np.array_equal(x_train, full_train[0][:5]) and x_test.shape == (10_000, 32, 32, 3)
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "100"])
+def test_cifar10_bad_limit_is_a_clear_error(bad):
+    with pytest.raises(ValueError, match="num_train must be a positive number of images or None"):
+        load_cifar10(num_train=bad)
+
+
 def test_cifar10_python_tarball_reader(tmp_path):
     """The download path: pickled channel-first batches become (N, 32, 32, 3) like Keras."""
     rng = np.random.default_rng(0)

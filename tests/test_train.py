@@ -220,3 +220,56 @@ def test_building_first_does_not_change_the_trained_weights():
                  shuffle=False)
     for a, b in zip(plain.get_weights(), result.model.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def _tiny_bert_preprocessor(sequence_length=8):
+    import keras_hub
+
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "good", "bad", "film"]
+    tokenizer = keras_hub.models.BertTokenizer(vocabulary=vocab)
+    return keras_hub.models.BertTextClassifierPreprocessor(tokenizer, sequence_length=sequence_length)
+
+
+def test_preprocessed_spec_matches_the_traced_map_without_tracing_it():
+    import tensorflow as tf
+
+    from course_lib.train import _preprocessed_spec
+
+    preprocessor = _tiny_bert_preprocessor()
+    calls = []
+
+    def preprocess(x, y=None):
+        calls.append(tf.executing_eagerly())
+        return keras.utils.pack_x_y_sample_weight(preprocessor(x), y)
+
+    data = tf.data.Dataset.from_tensor_slices((["a good film", "bad"], [1, 0])).batch(2)
+    spec = _preprocessed_spec(preprocess, data)
+    assert calls == [True]                                   # one eager call, no traced map
+    assert spec == data.map(preprocess).element_spec          # same shapes and dtypes as the map gives
+    assert spec[0]["token_ids"].shape.as_list() == [None, 8]
+
+
+def test_preprocessed_spec_falls_back_to_the_map_for_unbatched_data():
+    import tensorflow as tf
+
+    from course_lib.train import _preprocessed_spec
+
+    preprocessor = _tiny_bert_preprocessor()
+    data = tf.data.Dataset.from_tensor_slices((["a good film", "bad"], [1, 0]))     # scalar strings
+    preprocess = lambda x, y: keras.utils.pack_x_y_sample_weight(preprocessor(x), y)  # noqa: E731
+    assert _preprocessed_spec(preprocess, data) == data.map(preprocess).element_spec
+
+
+def test_fit_trains_a_keras_hub_classifier_with_one_trace():
+    import keras_hub
+    import tensorflow as tf
+
+    backbone = keras_hub.models.BertBackbone(vocabulary_size=9, num_layers=1, num_heads=1, hidden_dim=8,
+                                            intermediate_dim=16, max_sequence_length=8)
+    model = keras_hub.models.BertTextClassifier(backbone, num_classes=2, preprocessor=_tiny_bert_preprocessor())
+    data = tf.data.Dataset.from_tensor_slices((["a good film", "bad film"] * 4, [1, 0] * 4)).batch(4)
+    result = fit(model, data, epochs=2, compile_kwargs=dict(
+        optimizer=keras.optimizers.Adam(0.01), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)),
+        verbose=False)
+    assert result.epochs_run == 2 and model.optimizer.built
+    assert _train_step_traces(model) == 1

@@ -154,9 +154,14 @@ def _decode_rgb(data: bytes, where: str) -> np.ndarray:
         raise ValueError(f"cannot decode image {where}: {exc}") from exc
 
 
-def _cifar_from_jpeg_tar(path: Path) -> dict[str, np.ndarray]:
-    """Decode the mirror's ``cifar10_jpg/{train,test}/<class>/<n>.jpg`` tar (15-20 s of CPU)."""
-    found: dict[str, list[tuple[int, int, np.ndarray]]] = {"train": [], "test": []}
+def _cifar_from_jpeg_tar(path: Path, limits: dict[str, int | None] | None = None) -> dict[str, np.ndarray]:
+    """Decode the mirror's ``cifar10_jpg/{train,test}/<class>/<n>.jpg`` tar (15-20 s of CPU for all).
+
+    The order is fixed before anything is decoded: sorted by class and file number, then a fixed
+    shuffle mixes the classes. ``limits`` (split -> n) keeps only the first n of a split in that
+    order, and only those images are decoded.
+    """
+    found: dict[str, list[tuple[int, int, bytes, str]]] = {"train": [], "test": []}
     class_index = {c: i for i, c in enumerate(CIFAR10_CLASSES)}
     with tarfile.open(path, "r|*") as tar:
         for member in tar:
@@ -166,15 +171,21 @@ def _cifar_from_jpeg_tar(path: Path) -> dict[str, np.ndarray]:
             split, cls, number = match.groups()
             if cls not in class_index:
                 raise ValueError(f"{path}: unknown CIFAR-10 class folder {cls!r} ({member.name})")
-            image = _decode_rgb(tar.extractfile(member).read(), f"{member.name} in {path}")
-            if image.shape != (32, 32, 3):
-                raise ValueError(f"{path}: {member.name} is {image.shape}, expected (32, 32, 3)")
-            found[split].append((class_index[cls], int(number), image))
+            found[split].append((class_index[cls], int(number), tar.extractfile(member).read(), member.name))
     out: dict[str, np.ndarray] = {}
     for split, items in found.items():
         items.sort(key=lambda t: (t[0], t[1]))          # deterministic: class, then file number
         order = fixed_permutation(len(items), SHUFFLE_SEED)  # then a fixed shuffle mixes classes
-        out[f"x_{split}"] = np.stack([items[i][2] for i in order]) if items else np.zeros((0, 32, 32, 3), np.uint8)
+        limit = (limits or {}).get(split)
+        if limit is not None:
+            order = order[:limit]
+        images = []
+        for i in order:
+            image = _decode_rgb(items[i][2], f"{items[i][3]} in {path}")
+            if image.shape != (32, 32, 3):
+                raise ValueError(f"{path}: {items[i][3]} is {image.shape}, expected (32, 32, 3)")
+            images.append(image)
+        out[f"x_{split}"] = np.stack(images) if images else np.zeros((0, 32, 32, 3), np.uint8)
         out[f"y_{split}"] = np.array([items[i][0] for i in order], dtype=np.uint8).reshape(-1, 1)
     return out
 
@@ -206,7 +217,7 @@ def _cifar_from_python_tar(path: Path) -> dict[str, np.ndarray]:
     return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
 
 
-def load_cifar10() -> Arrays:
+def load_cifar10(num_train: int | None = None, num_test: int | None = None) -> Arrays:
     """CIFAR-10 like ``keras.datasets.cifar10.load_data()``.
 
     From the mirror the images come from the JPEG re-encoding (not bit-exact to the python
@@ -214,21 +225,38 @@ def load_cifar10() -> Arrays:
     so classes are mixed. From a download they are the python batches in Keras' order. The
     decoded arrays are cached in ``cache_dir()/cifar10/`` so later loads take well under a second.
 
+    Args:
+        num_train, num_test: keep only the first n images of that split (both orders are
+            shuffled, so this is a random sample of the classes). Decoding the mirror's 60 000
+            JPEGs takes about 15 s the first time; with a limit and nothing cached yet, only
+            the images kept are decoded (and cached under that limit).
+
     Returns:
         ``(x_train, y_train), (x_test, y_test)``: ``uint8`` ``(50000, 32, 32, 3)`` /
-        ``(10000, 32, 32, 3)`` images and ``uint8`` ``(N, 1)`` labels indexing
-        :data:`CIFAR10_CLASSES`.
+        ``(10000, 32, 32, 3)`` images (or the first ``num_train`` / ``num_test``) and ``uint8``
+        ``(N, 1)`` labels indexing :data:`CIFAR10_CLASSES`.
     """
+    for name, value in (("num_train", num_train), ("num_test", num_test)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
+            raise ValueError(f"{name} must be a positive number of images or None (all), got {value!r}")
     loc = locate("cifar10")
     source = next(iter(loc.paths))
     key = loc.source_hash(source)[:16]
-    folder = cache_folder(loc.spec, create=True) / f"arrays-{loc.layout}-{key}"
-    arrays = load_arrays(folder)
-    if arrays is None:
+    base = cache_folder(loc.spec, create=True)
+    arrays = load_arrays(base / f"arrays-{loc.layout}-{key}")
+    if arrays is None and loc.layout == "mirror" and (num_train or num_test):
+        folder = base / f"arrays-{loc.layout}-{key}-first-{num_train or 'all'}-{num_test or 'all'}"
+        arrays = load_arrays(folder)
+        if arrays is None:
+            log.info("decoding part of CIFAR-10 from %s", loc[source])
+            arrays = _cifar_from_jpeg_tar(loc[source], {"train": num_train, "test": num_test})
+            save_arrays(folder, arrays)
+    elif arrays is None:
         log.info("decoding CIFAR-10 from %s (first time only)", loc[source])
         arrays = (_cifar_from_jpeg_tar if loc.layout == "mirror" else _cifar_from_python_tar)(loc[source])
-        save_arrays(folder, arrays)
-    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+        save_arrays(base / f"arrays-{loc.layout}-{key}", arrays)
+    return ((arrays["x_train"][:num_train], arrays["y_train"][:num_train]),
+            (arrays["x_test"][:num_test], arrays["y_test"][:num_test]))
 
 
 # --------------------------------------------------------------------------- cats vs dogs
