@@ -242,19 +242,19 @@ def load_cifar10(num_train: int | None = None, num_test: int | None = None) -> A
     loc = locate("cifar10")
     source = next(iter(loc.paths))
     key = loc.source_hash(source)[:16]
-    base = cache_folder(loc.spec, create=True)
-    arrays = load_arrays(base / f"arrays-{loc.layout}-{key}")
+    full = cache_folder(loc.spec, create=True) / f"arrays-{loc.layout}-{key}"
+    arrays = load_arrays(full)
     if arrays is None and loc.layout == "mirror" and (num_train or num_test):
-        folder = base / f"arrays-{loc.layout}-{key}-first-{num_train or 'all'}-{num_test or 'all'}"
-        arrays = load_arrays(folder)
+        part = full.with_name(f"{full.name}-first-{num_train or 'all'}-{num_test or 'all'}")
+        arrays = load_arrays(part)
         if arrays is None:
             log.info("decoding part of CIFAR-10 from %s", loc[source])
             arrays = _cifar_from_jpeg_tar(loc[source], {"train": num_train, "test": num_test})
-            save_arrays(folder, arrays)
+            save_arrays(part, arrays)
     elif arrays is None:
         log.info("decoding CIFAR-10 from %s (first time only)", loc[source])
         arrays = (_cifar_from_jpeg_tar if loc.layout == "mirror" else _cifar_from_python_tar)(loc[source])
-        save_arrays(base / f"arrays-{loc.layout}-{key}", arrays)
+        save_arrays(full, arrays)
     return ((arrays["x_train"][:num_train], arrays["y_train"][:num_train]),
             (arrays["x_test"][:num_test], arrays["y_test"][:num_test]))
 
