@@ -13,32 +13,15 @@ epochs) would take at that rate. A benchmark, not a test: it asserts nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
-from pathlib import Path
 
 import keras
-import numpy as np
-import tensorflow as tf
 from keras import layers
 
 from course_lib.data import load_cifar10, make_dataset
 from course_lib.device import setup_device
-
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_cnn.ipynb"
-
-
-def notebook_resnet_builder():
-    """Return the notebook's ``cifar_resnet(width, blocks_per_stage)`` function."""
-    cells = json.loads(NOTEBOOK.read_text())["cells"]
-    source = next(("".join(c["source"]) for c in cells if "def cifar_resnet" in "".join(c["source"])), None)
-    if source is None:
-        raise ValueError(f"No cell defining cifar_resnet found in {NOTEBOOK}.")
-    source = source.split("\n# the first n images")[0]          # definitions only, no data loading
-    namespace = {"keras": keras, "layers": layers, "tf": tf, "np": np}
-    exec(compile(source, str(NOTEBOOK), "exec"), namespace)
-    return namespace["cifar_resnet"]
+from resnet_cifar_full import notebook_resnet_builder   # the notebook's own network
 
 
 def main() -> None:
