@@ -58,9 +58,11 @@ THRESHOLDS: dict[str, dict[str, dict[str, tuple[str, float]]]] = {
     # issue 4: NumPy conv/pool match Keras to 1e-5; full mode MNIST >= 0.99, Fashion-MNIST >= 0.90,
     # cats vs dogs with augmentation >= 0.75, CIFAR-10 ResNet >= 0.88 (GPU). FAST trains 2 epochs on
     # small subsets: its bounds are "clearly above chance": 10 classes -> 0.1, so >= 0.2 to 0.8;
-    # 2 classes on 1 000 test photos -> 0.5 +- 0.016, so >= 0.55 (3 standard errors). The transfer
-    # metrics have no bound: the issue sets no target, and FAST's 2-epoch CIFAR backbone is too weak
-    # for its transfer results to differ from chance.
+    # 2 classes on 1 000 test photos -> 0.5 +- 0.016, so >= 0.55 (3 standard errors). The issue sets
+    # no target for transfer, and FAST's 2-epoch CIFAR backbone is too weak for its transfer results
+    # to differ from chance, so FAST bounds none of them. Full mode asks what section 5 teaches:
+    # transfer beats training from scratch on the same photos and budget by more than noise (two
+    # accuracies on 2 000 test photos: standard error of the difference <= 0.016, so >= 0.05).
     "05_cnn": {
         "fast": {"conv_numpy_vs_keras_max_abs_diff": ("<=", 1e-5), "maxpool_numpy_vs_keras_max_abs_diff": ("<=", 1e-5),
                  "mnist_test_accuracy": (">=", 0.8), "fashion_mnist_test_accuracy": (">=", 0.6),
@@ -69,7 +71,7 @@ THRESHOLDS: dict[str, dict[str, dict[str, tuple[str, float]]]] = {
         "full": {"conv_numpy_vs_keras_max_abs_diff": ("<=", 1e-5), "maxpool_numpy_vs_keras_max_abs_diff": ("<=", 1e-5),
                  "mnist_test_accuracy": (">=", 0.99), "fashion_mnist_test_accuracy": (">=", 0.9),
                  "cats_dogs_augmented_test_accuracy": (">=", 0.75), "cifar10_resnet_test_accuracy": (">=", 0.88),
-                 "gradcam_wrong_predictions_shown": (">=", 1)},
+                 "transfer_gain_over_scratch": (">=", 0.05), "gradcam_wrong_predictions_shown": (">=", 1)},
     },
     # --- 06_nlp_bert ---
     "06_nlp_bert": {
