@@ -4,7 +4,7 @@ Builds the network exactly as the notebook does (the cell defining ``residual_bl
 ``cifar_resnet`` is read from ``notebooks/05_cnn.ipynb`` and executed), feeds it the notebook's
 training pipeline (random flips and 4-pixel shifts in ``tf.data``, batch 128, AdamW), traces the
 training step on one short fit, then times whole epochs over the first ``--images`` CIFAR-10
-training images and prints milliseconds per image and the time a full run (50 000 images x 30
+training images and prints milliseconds per image and the time a full run (50 000 images x 25
 epochs) would take at that rate. A benchmark, not a test: it asserts nothing.
 
     COURSE_DATA_DIR=... python benchmarks/resnet_cifar_time.py --images 2048 --epochs 2
@@ -21,7 +21,8 @@ from keras import layers
 
 from course_lib.data import load_cifar10, make_dataset
 from course_lib.device import setup_device
-from resnet_cifar_full import notebook_resnet_builder   # the notebook's own network
+# the notebook's network and optimizer
+from resnet_cifar_full import FULL_EPOCHS, notebook_resnet_builder, resnet_optimizer
 
 
 def main() -> None:
@@ -39,7 +40,7 @@ def main() -> None:
     augment = keras.Sequential([layers.RandomFlip("horizontal"), layers.RandomTranslation(0.125, 0.125)])
     data = make_dataset(x.astype("float32"), y, batch_size=128, shuffle=True, seed=0, augment=augment)
     model = notebook_resnet_builder()(args.width, args.blocks)
-    model.compile(optimizer=keras.optimizers.AdamW(1e-3, weight_decay=5e-4),
+    model.compile(optimizer=resnet_optimizer((args.epochs + 1) * -(-len(x) // 128)),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
                   jit_compile=dev.jit_compile)
     model.fit(data.take(2), epochs=1, shuffle=False, verbose=0)   # trace the training step (data is shuffled)
@@ -55,7 +56,7 @@ def main() -> None:
     print(f"epochs of {len(x)} images: {', '.join(f'{s:.1f} s' for s in seconds)}; "
           f"{1000 * per_image:.2f} ms per training image (median)")
     print(f"at that rate: {50000 * per_image / 60:.1f} min per 50 000-image epoch, "
-          f"{30 * 50000 * per_image / 3600:.1f} h for the notebook's 30 full-mode epochs")
+          f"{FULL_EPOCHS * 50000 * per_image / 3600:.1f} h for the notebook's {FULL_EPOCHS} full-mode epochs")
 
 
 if __name__ == "__main__":

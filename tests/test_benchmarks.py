@@ -99,3 +99,27 @@ def test_full_run_keeps_augmentation_out_of_the_compiled_model():
     with pytest.warns(UserWarning, match="doesn't support `jit_compile=True`"):
         with_augmentation.compile(optimizer="adam", loss="sparse_categorical_crossentropy", jit_compile=True)
     assert with_augmentation.jit_compile is False
+
+
+def test_full_run_optimizer_decays_kernels_only():
+    module = load("resnet_cifar_full")
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.BatchNormalization()])
+    model.layers[1].gamma.assign(np.full(4, 2.0, dtype="float32"))
+    model.layers[0].bias.assign(np.ones(4, dtype="float32"))
+    before = {v.path: np.array(v) for v in model.trainable_variables}
+    optimizer = module.resnet_optimizer(steps=10, learning_rate=0.1)
+    optimizer.apply([keras.ops.zeros_like(v) for v in model.trainable_variables], model.trainable_variables)
+    for variable in model.trainable_variables:   # zero gradients: only the weight decay moves anything
+        expected = before[variable.path] * (1 - 0.1 * 0.05 if variable.name == "kernel" else 1.0)
+        np.testing.assert_allclose(np.array(variable), expected, rtol=1e-6, err_msg=variable.path)
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        module.resnet_optimizer(steps=0)
+
+
+def test_full_run_epochs_match_the_notebooks_full_mode():
+    import re
+    notebook = json.loads((BENCHMARKS.parent / "notebooks" / "05_cnn.ipynb").read_text(encoding="utf-8"))
+    source = "\n".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code")
+    full_epochs = re.search(r"CIFAR_EPOCHS = run\.pick\(\d+, (\d+)\)", source)
+    assert full_epochs is not None and int(full_epochs.group(1)) == load("resnet_cifar_full").FULL_EPOCHS
+    assert "weight_decay=0.05" in source and 'exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])' in source
