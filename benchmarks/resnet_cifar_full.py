@@ -11,10 +11,11 @@ machine, including one with JAX or PyTorch but no TensorFlow (``KERAS_BACKEND=ja
 - training: random horizontal flips and shifts of up to 4 pixels (the notebook's ``RandomFlip``
   and ``RandomTranslation(0.125, 0.125)`` layers, applied to each shuffled training batch in the
   input pipeline, as the notebook's ``tf.data`` pipeline does, but with a ``keras.utils.PyDataset``
-  that needs no TensorFlow), batch 128, AdamW (weight decay 0.05 on the kernels, none on batch-normalisation
-  scales and shifts or biases) with a cosine decay from 2e-3 to zero, seed 42. The augmentation layers stay outside the model on purpose: Keras marks
-  ``RandomTranslation`` as not compilable (``supports_jit = False``), so a model containing it
-  is trained without compilation, which on the JAX backend means one operation at a time;
+  that needs no TensorFlow), batch 128, AdamW (weight decay 0.05 on the kernels, none on
+  batch-normalisation scales and shifts or biases) with a cosine decay from 2e-3 to zero, seed 42.
+  The augmentation layers stay outside the model on purpose: Keras marks ``RandomTranslation``
+  as not compilable (``supports_jit = False``), so a model containing it is trained without
+  compilation, which on the JAX backend means one operation at a time;
 - precision and XLA: :func:`course_lib.device.plan_devices`, the rule every chapter uses
   (``mixed_float16`` and XLA on GPUs with tensor cores, ``float32`` without XLA on a CPU).
 

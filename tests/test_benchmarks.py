@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -117,7 +118,6 @@ def test_full_run_optimizer_decays_kernels_only():
 
 
 def test_full_run_epochs_match_the_notebooks_full_mode():
-    import re
     notebook = json.loads((BENCHMARKS.parent / "notebooks" / "05_cnn.ipynb").read_text(encoding="utf-8"))
     source = "\n".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code")
     full_epochs = re.search(r"CIFAR_EPOCHS = run\.pick\(\d+, (\d+)\)", source)
