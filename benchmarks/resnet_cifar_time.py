@@ -1,13 +1,14 @@
 """Time chapter 05's full-mode CIFAR-10 ResNet on this machine.
 
 Builds the network exactly as the notebook does (the cell defining ``residual_block`` and
-``cifar_resnet`` is read from ``notebooks/05_cnn.ipynb`` and executed), feeds it the notebook's
-training pipeline (random flips and 4-pixel shifts in ``tf.data``, batch 128, AdamW), traces the
-training step on one short fit, then times whole epochs over the first ``--images`` CIFAR-10
-training images and prints milliseconds per image and the time a full run (50 000 images x 25
-epochs) would take at that rate. A benchmark, not a test: it asserts nothing.
+``cifar_resnet`` is read from ``notebooks/05_cnn.ipynb`` and executed, the whitening layer
+computed from the loaded images), feeds it the notebook's training pipeline (random flips and
+2-pixel shifts in ``tf.data``, batch 512, SGD, label smoothing), traces the training step on one
+short fit, then times whole epochs over the first ``--images`` CIFAR-10 training images and
+prints milliseconds per image and the time a full run (50 000 images x 8 epochs) would take at
+that rate. A benchmark, not a test: it asserts nothing.
 
-    COURSE_DATA_DIR=... python benchmarks/resnet_cifar_time.py --images 2048 --epochs 2
+    COURSE_DATA_DIR=... python benchmarks/resnet_cifar_time.py --images 4096 --epochs 2
 """
 
 from __future__ import annotations
@@ -17,31 +18,32 @@ import statistics
 import time
 
 import keras
-from keras import layers
 
 from course_lib.data import load_cifar10, make_dataset
 from course_lib.device import setup_device
 # the notebook's network and optimizer
-from resnet_cifar_full import FULL_EPOCHS, notebook_resnet_builder, resnet_optimizer
+from resnet_cifar_full import (FULL_BATCH, FULL_EPOCHS, build, cifar_augmentation, resnet_loss, resnet_optimizer,
+                               widths_argument)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=2048, help="training images per timed epoch")
+    parser.add_argument("--images", type=int, default=4096, help="training images per timed epoch")
     parser.add_argument("--epochs", type=int, default=2, help="timed epochs")
-    parser.add_argument("--width", type=int, default=32)
-    parser.add_argument("--blocks", type=int, default=2)
+    parser.add_argument("--widths", default="64,256,256", help="channels of the three stages")
     args = parser.parse_args()
-    if args.images < 128 or args.epochs < 1:
-        raise ValueError("--images must be at least 128 (one batch) and --epochs at least 1.")
+    widths = widths_argument(args.widths)
+    if args.images < FULL_BATCH or args.epochs < 1:
+        raise ValueError(f"--images must be at least {FULL_BATCH} (one batch) and --epochs at least 1.")
 
     dev = setup_device(verbose=False)
     (x, y), _ = load_cifar10(num_train=args.images, num_test=1)
-    augment = keras.Sequential([layers.RandomFlip("horizontal"), layers.RandomTranslation(0.125, 0.125)])
-    data = make_dataset(x.astype("float32"), y, batch_size=128, shuffle=True, seed=0, augment=augment)
-    model = notebook_resnet_builder()(args.width, args.blocks)
-    model.compile(optimizer=resnet_optimizer((args.epochs + 1) * -(-len(x) // 128)),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
+    one_hot = keras.utils.to_categorical(y, 10)
+    data = make_dataset(x.astype("float32"), one_hot, batch_size=FULL_BATCH, shuffle=True, seed=0,
+                        augment=cifar_augmentation())
+    model, _ = build(widths, x.astype("float32"), one_hot, FULL_BATCH, seed=0)
+    model.compile(optimizer=resnet_optimizer(args.epochs + 1, -(-len(x) // FULL_BATCH)),
+                  loss=resnet_loss(), metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
                   jit_compile=dev.jit_compile)
     model.fit(data.take(2), epochs=1, shuffle=False, verbose=0)   # trace the training step (data is shuffled)
     seconds = []
@@ -51,7 +53,7 @@ def main() -> None:
         seconds.append(time.perf_counter() - start)
     per_image = statistics.median(seconds) / len(x)
     device = "GPU" if dev.plan.gpus else "CPU"
-    print(f"ResNet width {args.width}, {args.blocks} blocks per stage: {model.count_params():,} parameters, "
+    print(f"ResNet {'/'.join(map(str, widths))}: {model.count_params():,} parameters, "
           f"{device}, XLA {'on' if dev.jit_compile else 'off'}")
     print(f"epochs of {len(x)} images: {', '.join(f'{s:.1f} s' for s in seconds)}; "
           f"{1000 * per_image:.2f} ms per training image (median)")

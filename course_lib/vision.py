@@ -4,6 +4,8 @@
   what ``keras.layers.Conv2D`` and ``keras.layers.MaxPooling2D`` compute (cross-correlation,
   ``"valid"``/``"same"`` padding with TensorFlow's rule for odd padding, strides), written with
   loops so they can be read next to the formula. They are references, not fast code.
+- :func:`patch_whitening`: the weights of a fixed first convolution that whitens small image
+  patches (PCA whitening, as in Keller Jordan's fast CIFAR-10 training, "airbench", 2024).
 - :func:`feature_maps`, :func:`plot_feature_maps`: the activations of chosen layers for one image.
 - :func:`grad_cam`, :func:`overlay_heatmap`, :func:`plot_grad_cam`: Grad-CAM (Selvaraju et al.,
   2017): the gradient of a class score with respect to a convolutional layer's feature maps,
@@ -22,7 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 __all__ = [
-    "conv_output_size", "same_padding", "conv2d_numpy", "max_pool_numpy",
+    "conv_output_size", "same_padding", "conv2d_numpy", "max_pool_numpy", "patch_whitening",
     "feature_maps", "plot_feature_maps", "grad_cam", "resize_heatmap", "overlay_heatmap",
     "plot_grad_cam",
 ]
@@ -153,6 +155,58 @@ def max_pool_numpy(x: Any, pool_size: int | tuple[int, int] = 2, stride: int | t
 
 
 # --------------------------------------------------------------------------- models
+
+
+def patch_whitening(images: Any, patch_size: int = 2, epsilon: float = 5e-4,
+                    max_patches: int = 2_000_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Kernel and bias of a ``"valid"`` convolution that whitens ``patch_size`` x ``patch_size`` patches.
+
+    Every patch of ``images`` (``(N, H, W, C)``, any scale) is a vector of ``d = patch_size**2 * C``
+    values. With their mean ``m`` and covariance ``S = V diag(lam) V^T``, filter ``i`` is the
+    eigenvector ``v_i / sqrt(lam_i + epsilon)``: its output over the patches has mean zero and
+    variance ``lam_i / (lam_i + epsilon)`` (about 1 unless the direction is nearly constant), and
+    different filters are uncorrelated. The ``d`` filters are followed by their negatives, so a
+    ReLU after the layer keeps both signs: ``2 d`` output channels in all.
+
+    Args:
+        images: ``(N, H, W, C)`` array, scaled as the layer's input will be.
+        patch_size: side of the square patches (the kernel size), at least 1.
+        epsilon: added to each eigenvalue; limits the gain of nearly constant directions.
+        max_patches: patches sampled at random (with ``seed``) when there are more.
+        seed: seed of that sample.
+
+    Returns:
+        ``kernel`` of shape ``(patch_size, patch_size, C, 2 d)`` and ``bias`` of shape ``(2 d,)``,
+        ready for ``Conv2D(2 d, patch_size).set_weights([kernel, bias])``.
+
+    Raises:
+        ValueError: ``images`` not 4-D or smaller than one patch, a bad ``patch_size``,
+            ``epsilon`` or ``max_patches``.
+    """
+    x = np.asarray(images, dtype=np.float64)
+    if x.ndim != 4:
+        raise ValueError(f"images must be a batch (N, H, W, C), got shape {x.shape}")
+    p = _positive_int(patch_size, "patch_size")
+    if x.shape[0] < 1 or x.shape[1] < p or x.shape[2] < p:
+        raise ValueError(f"images of shape {x.shape} hold no {p}x{p} patch")
+    if not epsilon >= 0:
+        raise ValueError(f"epsilon must be >= 0, got {epsilon}")
+    limit = _positive_int(max_patches, "max_patches")
+    n, h, w, c = x.shape
+    rows, cols = h - p + 1, w - p + 1
+    # patches[..., u, v, :] = x[:, i + u, j + v, :]: the (kh, kw, C) order of a Keras kernel
+    patches = np.stack([np.stack([x[:, u:u + rows, v:v + cols, :] for v in range(p)], axis=3)
+                        for u in range(p)], axis=3).reshape(-1, p * p * c)
+    if len(patches) > limit:
+        patches = patches[np.random.default_rng(seed).choice(len(patches), limit, replace=False)]
+    mean = patches.mean(axis=0)
+    covariance = np.cov(patches - mean, rowvar=False, bias=True)
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)                 # ascending eigenvalues
+    filters = eigenvectors[:, ::-1] / np.sqrt(np.maximum(eigenvalues[::-1], 0.0) + epsilon)   # (d, d)
+    filters = np.concatenate([filters, -filters], axis=1)                   # (d, 2 d)
+    kernel = filters.reshape(p, p, c, 2 * p * p * c)
+    bias = -mean @ filters                                                  # zero-mean outputs
+    return kernel.astype("float32"), bias.astype("float32")
 
 
 def _layer(model: Any, name: str) -> Any:

@@ -12,6 +12,8 @@ import keras
 import numpy as np
 import pytest
 
+from course_lib.data import load_cifar10
+from course_lib.vision import patch_whitening
 from mirror import need
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -28,24 +30,29 @@ def load(name: str):
 
 
 def test_resnet_benchmark_builds_the_notebooks_network():
-    builder = load("resnet_cifar_time").notebook_resnet_builder()
-    model = builder(16, 1)
-    assert model.name == "resnet_w16_b1"
+    module = load("resnet_cifar_full")
+    x = np.random.default_rng(0).uniform(0, 255, size=(6, 32, 32, 3)).astype("float32")
+    model, _ = module.build((8, 16, 16), x, np.zeros((6, 10)), batch_size=2, seed=0)
+    assert model.name == "resnet_8_16_16"
     assert model.output.shape[-1] == 10
-    assert any(layer.name == "stage3_block1_proj" for layer in model.layers)
+    assert {"stage1_block_add", "stage2_block_add", "stage3_block_add"} <= {layer.name for layer in model.layers}
+    whiten = model.get_layer("whiten")              # fixed, and equal to the whitening of those images
+    assert not whiten.trainable and whiten.kernel.shape == (2, 2, 3, 24)
+    np.testing.assert_allclose(np.array(whiten.kernel), patch_whitening(x / 255)[0], rtol=1e-6)
 
 
-@pytest.mark.parametrize("argv", [["--images", "10"], ["--epochs", "0"]])
+@pytest.mark.parametrize("argv", [["--images", "500"], ["--epochs", "0"], ["--widths", "8,8"]])
 def test_resnet_benchmark_rejects_bad_sizes(monkeypatch, argv):
     module = load("resnet_cifar_time")
     monkeypatch.setattr(sys, "argv", ["resnet_cifar_time.py", *argv])
-    with pytest.raises(ValueError, match="--images must be at least 128"):
+    with pytest.raises(ValueError, match="--images must be at least 512|--widths must be three"):
         module.main()
 
 
 @pytest.mark.parametrize("argv, message", [(["--epochs", "0"], "--epochs must be at least 1"),
-                                           (["--width", "0"], "--width must be at least 1"),
-                                           (["--train", "100"], "--train must be at least one batch"),
+                                           (["--widths", "8,0,8"], "--widths must be three positive"),
+                                           (["--widths", "8,8"], "--widths must be three positive"),
+                                           (["--train", "100"], r"--train must be at least one batch \(512"),
                                            (["--batch", "64", "--test", "10"], r"--test must be at least one batch \(64")])
 def test_full_run_rejects_bad_arguments(argv, message):
     with pytest.raises(ValueError, match=message):
@@ -77,14 +84,18 @@ def test_full_run_batches_cover_every_image_once_per_epoch_in_a_new_order():
 def test_full_run_trains_and_writes_results_and_loadable_weights(tmp_path):
     need("cifar10")
     module = load("resnet_cifar_full")
-    results = module.main(["--train", "128", "--test", "128", "--epochs", "1", "--width", "4", "--blocks", "1",
+    results = module.main(["--train", "128", "--test", "128", "--epochs", "1", "--widths", "4,8,8", "--batch", "64",
                            "--out", str(tmp_path)])
     stored = json.loads((tmp_path / "results.json").read_text())
     assert stored["test_accuracy"] == results["test_accuracy"] and 0 <= stored["test_accuracy"] <= 1
+    assert 0 <= stored["flip_tta_test_accuracy"] <= 1
     assert (stored["train_images"], stored["epochs"], len(stored["epoch_seconds"])) == (128, 1, 1)
     assert stored["backend"] == keras.backend.backend()
-    model = module.notebook_resnet_builder()(4, 1)
-    model.load_weights(tmp_path / "cifar_resnet.weights.h5")         # any backend's cifar_resnet loads them
+    other_whitening = patch_whitening(np.random.default_rng(1).uniform(size=(2, 8, 8, 3)))
+    model = module.notebook_resnet_builder()(other_whitening, (4, 8, 8))
+    model.load_weights(tmp_path / "cifar_resnet.weights.h5")         # any backend's cifar_resnet loads them,
+    (x, _), _ = load_cifar10(num_train=128, num_test=1)              # the fixed whitening included
+    np.testing.assert_allclose(np.array(model.get_layer("whiten").kernel), patch_whitening(x / 255)[0], rtol=1e-5)
     assert model.count_params() == stored["parameters"]
 
 
@@ -93,33 +104,86 @@ def test_full_run_keeps_augmentation_out_of_the_compiled_model():
     # time on JAX): the script augments batches in the input pipeline instead.
     module = load("resnet_cifar_full")
     x, y = np.zeros((8, 32, 32, 3), "float32"), np.zeros(8, "int64")
-    model, batches = module.build(4, 1, x, y, batch_size=4, seed=0)
+    model, batches = module.build((4, 4, 4), x, y, batch_size=4, seed=0)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", jit_compile=True)
     assert model.jit_compile is True
-    with_augmentation = keras.Sequential([batches.augment, module.notebook_resnet_builder()(4, 1)])
+    with_augmentation = keras.Sequential([batches.augment, module.build((4, 4, 4), x, y, 4, 0)[0]])
     with pytest.warns(UserWarning, match="doesn't support `jit_compile=True`"):
         with_augmentation.compile(optimizer="adam", loss="sparse_categorical_crossentropy", jit_compile=True)
     assert with_augmentation.jit_compile is False
 
 
-def test_full_run_optimizer_decays_kernels_only():
+def test_full_run_optimizer_warms_up_then_decays_to_zero():
+    module = load("resnet_cifar_full")
+    optimizer = module.resnet_optimizer(epochs=10, steps_per_epoch=10, batch_size=128)
+    schedule = optimizer._learning_rate                     # the schedule object, not its current value
+    rates = [float(schedule(step)) for step in (0, 10, 20, 100)]
+    np.testing.assert_allclose(rates, [0.0, 0.05, 0.1, 0.0], atol=1e-7)   # peak 0.4 * 128 / 512 after 1/5 of 100 steps
+    assert float(schedule(100)) < 0.1 and optimizer.nesterov and optimizer.momentum == 0.9
+
+
+def test_full_run_optimizer_decays_every_weight():
     module = load("resnet_cifar_full")
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.BatchNormalization()])
     model.layers[1].gamma.assign(np.full(4, 2.0, dtype="float32"))
     model.layers[0].bias.assign(np.ones(4, dtype="float32"))
     before = {v.path: np.array(v) for v in model.trainable_variables}
-    optimizer = module.resnet_optimizer(steps=10, learning_rate=0.1)
+    optimizer = module.resnet_optimizer(epochs=10, steps_per_epoch=10)
+    optimizer.build(model.trainable_variables)
+    optimizer.iterations.assign(20)                           # the peak learning rate, 0.4 for batches of 512
     optimizer.apply([keras.ops.zeros_like(v) for v in model.trainable_variables], model.trainable_variables)
     for variable in model.trainable_variables:   # zero gradients: only the weight decay moves anything
-        expected = before[variable.path] * (1 - 0.1 * 0.05 if variable.name == "kernel" else 1.0)
-        np.testing.assert_allclose(np.array(variable), expected, rtol=1e-6, err_msg=variable.path)
-    with pytest.raises(ValueError, match="steps must be at least 1"):
-        module.resnet_optimizer(steps=0)
+        np.testing.assert_allclose(np.array(variable), before[variable.path] * (1 - 0.4 * 5e-3), rtol=1e-6,
+                                   err_msg=variable.path)
+    with pytest.raises(ValueError, match="epochs and steps_per_epoch must be at least 1"):
+        module.resnet_optimizer(epochs=0, steps_per_epoch=10)
 
 
-def test_full_run_epochs_match_the_notebooks_full_mode():
+def test_full_run_recipe_matches_the_notebooks_full_mode():
     notebook = json.loads((BENCHMARKS.parent / "notebooks" / "05_cnn.ipynb").read_text(encoding="utf-8"))
     source = "\n".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code")
     full_epochs = re.search(r"CIFAR_EPOCHS = run\.pick\(\d+, (\d+)\)", source)
-    assert full_epochs is not None and int(full_epochs.group(1)) == load("resnet_cifar_full").FULL_EPOCHS
-    assert "weight_decay=0.05" in source and 'exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])' in source
+    full_batch = re.search(r"CIFAR_BATCH = run\.pick\(\d+, (\d+)\)", source)
+    full_widths = re.search(r"RESNET_WIDTHS = run\.pick\(\([\d, ]+\), \(([\d, ]+)\)\)", source)
+    module = load("resnet_cifar_full")
+    assert full_epochs is not None and int(full_epochs.group(1)) == module.FULL_EPOCHS
+    assert full_batch is not None and int(full_batch.group(1)) == module.FULL_BATCH
+    assert full_widths is not None and tuple(map(int, full_widths.group(1).split(","))) == module.FULL_WIDTHS
+    for recipe in ("steps_per_epoch / 5)", "0.4 * CIFAR_BATCH / 512", 'interpolation="nearest"',
+                   f"patch_whitening(cifar_x[:{module.WHITENING_IMAGES}] / 255)", "warmup_target=peak, warmup_steps=warmup",
+                   "SGD(learning_rate, momentum=0.9, nesterov=True, weight_decay=5e-3)",
+                   f"label_smoothing={module.LABEL_SMOOTHING}", "test_images[:, :, ::-1]"):
+        assert recipe in source, recipe
+
+
+def test_full_run_loss_smooths_one_hot_targets():
+    loss = load("resnet_cifar_full").resnet_loss()
+    target, logits = np.array([[0.0, 1.0]]), np.array([[0.0, 0.0]])
+    # smoothed target (0.1, 0.9) against softmax (0.5, 0.5): -(0.1 + 0.9) * log 0.5
+    np.testing.assert_allclose(float(loss(target, logits)), np.log(2.0), rtol=1e-6)
+    confident = np.array([[-20.0, 20.0]])             # near-certain right answer: smoothing still costs 0.1 * 40
+    np.testing.assert_allclose(float(loss(target, confident)), 0.1 * 40.0, rtol=1e-3)
+
+
+class LeftRightScores:
+    """A stand-in model: class 0 scores twice the left pixel, class 1 the right pixel."""
+
+    def predict(self, x, batch_size=None, verbose=0):
+        return np.stack([2 * x[:, 0, 0, 0], x[:, 0, 1, 0]], axis=1)
+
+
+def test_flip_tta_averages_each_image_with_its_mirror_image():
+    images = np.array([[[[1.0], [0.0]]], [[[0.0], [1.0]]]])   # (2, 1, 2, 1): bright left, bright right
+    labels = np.array([[0], [1]])
+    one_view, two_views = load("resnet_cifar_full").flip_tta_accuracy(LeftRightScores(), images, labels)
+    # one view: (2, 0) -> 0 and (0, 1) -> 1, both right; with the mirror both sum to (2, 1) -> 0
+    assert (one_view, two_views) == (1.0, 0.5)
+
+
+def test_full_run_augmentation_shifts_by_whole_pixels():
+    # bilinear shifts by fractions of a pixel would blur the training images (never the test images)
+    image = np.arange(32 * 32 * 3, dtype="float32").reshape(1, 32, 32, 3)
+    images = np.repeat(image, 16, axis=0)
+    shifted = np.asarray(load("resnet_cifar_full").cifar_augmentation()(images, training=True))
+    assert np.isin(shifted, image).all()                        # every pixel value is one of the image's
+    assert not np.array_equal(shifted, images)                 # and the images did move

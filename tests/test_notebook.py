@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from course_lib import notebook
@@ -60,4 +61,6 @@ def test_cell_definitions_builds_chapter_05s_resnet():
     scope = notebook.cell_definitions(ROOT / "notebooks" / "05_cnn.ipynb", "def cifar_resnet",
                                       {"keras": keras, "layers": layers}, stop_at="# the first n images")
     assert "cifar_x" not in scope                    # the data loading after the definitions did not run
-    assert scope["cifar_resnet"](32, 2).count_params() == 698_858
+    whitening = (np.zeros((2, 2, 3, 24), "float32"), np.zeros(24, "float32"))
+    model = scope["cifar_resnet"](whitening, (64, 256, 256))
+    assert model.count_params() == 1_975_096 and not model.get_layer("whiten").trainable

@@ -247,3 +247,51 @@ def test_models_with_several_inputs_are_rejected():
         grad_cam(model, np.zeros((4, 4, 1)), "conv")
     with pytest.raises(ValueError, match="one input"):
         feature_maps(model, np.zeros((4, 4, 1)), ["conv"])
+
+
+def test_patch_whitening_outputs_are_white():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(40, 9, 9, 3))
+    images = base + 0.8 * np.roll(base, 1, axis=2) + np.array([5.0, -2.0, 1.0])   # correlated, off-centre
+    kernel, bias = vision.patch_whitening(images, patch_size=2, epsilon=0.0)
+    assert kernel.shape == (2, 2, 3, 24) and bias.shape == (24,)
+    out = conv2d_numpy(images, kernel, bias).reshape(-1, 24)
+    np.testing.assert_allclose(out.mean(axis=0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(np.cov(out[:, :12], rowvar=False, bias=True), np.eye(12), atol=1e-3)
+    np.testing.assert_allclose(out[:, 12:], -out[:, :12], atol=1e-5)      # the negated copies
+
+
+def test_patch_whitening_as_a_keras_layer():
+    images = np.random.default_rng(1).uniform(size=(20, 8, 8, 3)).astype("float32")
+    kernel, bias = vision.patch_whitening(images)
+    layer = keras.layers.Conv2D(kernel.shape[-1], 2)
+    layer.build(images.shape)
+    layer.set_weights([kernel, bias])
+    np.testing.assert_allclose(np.asarray(layer(images)), conv2d_numpy(images, kernel, bias), atol=1e-4)
+
+
+def test_patch_whitening_epsilon_limits_the_gain():
+    images = np.zeros((3, 4, 4, 1))
+    images[:, :, :2] = 1.0                                # only some directions vary
+    kernel, _ = vision.patch_whitening(images, epsilon=1e-2)
+    assert np.all(np.isfinite(kernel)) and np.abs(kernel).max() <= 1 / np.sqrt(1e-2) + 1e-6
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    (dict(images=np.zeros((4, 4, 3))), "batch"),
+    (dict(images=np.zeros((2, 1, 4, 3))), "no 2x2 patch"),
+    (dict(images=np.zeros((2, 4, 4, 3)), patch_size=0), "patch_size"),
+    (dict(images=np.zeros((2, 4, 4, 3)), epsilon=-1.0), "epsilon"),
+    (dict(images=np.zeros((2, 4, 4, 3)), max_patches=0), "max_patches"),
+])
+def test_patch_whitening_rejects_bad_input(kwargs, error):
+    with pytest.raises(ValueError, match=error):
+        vision.patch_whitening(**kwargs)
+
+
+def test_patch_whitening_samples_at_most_max_patches():
+    images = np.random.default_rng(2).normal(size=(10, 12, 12, 3))
+    kernel, bias = vision.patch_whitening(images, max_patches=500, seed=3)
+    again = vision.patch_whitening(images, max_patches=500, seed=3)
+    np.testing.assert_array_equal(kernel, again[0])
+    assert kernel.shape == (2, 2, 3, 24) and np.all(np.isfinite(bias))
