@@ -22,15 +22,15 @@ import keras
 from course_lib.data import load_cifar10, make_dataset
 from course_lib.device import setup_device
 # the notebook's network and optimizer
-from resnet_cifar_full import (FULL_BATCH, FULL_EPOCHS, build, cifar_augmentation, resnet_loss, resnet_optimizer,
-                               widths_argument)
+from resnet_cifar_full import (FULL_BATCH, FULL_EPOCHS, FULL_WIDTHS, build, cifar_augmentation, resnet_loss,
+                               resnet_optimizer, widths_argument)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=4096, help="training images per timed epoch")
     parser.add_argument("--epochs", type=int, default=2, help="timed epochs")
-    parser.add_argument("--widths", default="64,256,256", help="channels of the three stages")
+    parser.add_argument("--widths", default=",".join(map(str, FULL_WIDTHS)), help="channels of the three stages")
     args = parser.parse_args()
     widths = widths_argument(args.widths)
     if args.images < FULL_BATCH or args.epochs < 1:

@@ -41,11 +41,13 @@ def test_resnet_benchmark_builds_the_notebooks_network():
     np.testing.assert_allclose(np.array(whiten.kernel), patch_whitening(x / 255)[0], rtol=1e-6)
 
 
-@pytest.mark.parametrize("argv", [["--images", "500"], ["--epochs", "0"], ["--widths", "8,8"]])
-def test_resnet_benchmark_rejects_bad_sizes(monkeypatch, argv):
+@pytest.mark.parametrize("argv, message", [(["--images", "500"], "--images must be at least 512"),
+                                           (["--epochs", "0"], "--epochs at least 1"),
+                                           (["--widths", "8,8"], "--widths must be three")])
+def test_resnet_benchmark_rejects_bad_sizes(monkeypatch, argv, message):
     module = load("resnet_cifar_time")
     monkeypatch.setattr(sys, "argv", ["resnet_cifar_time.py", *argv])
-    with pytest.raises(ValueError, match="--images must be at least 512|--widths must be three"):
+    with pytest.raises(ValueError, match=message):
         module.main()
 
 
@@ -150,7 +152,8 @@ def test_full_run_recipe_matches_the_notebooks_full_mode():
     assert full_batch is not None and int(full_batch.group(1)) == module.FULL_BATCH
     assert full_widths is not None and tuple(map(int, full_widths.group(1).split(","))) == module.FULL_WIDTHS
     for recipe in ("steps_per_epoch / 5)", "0.4 * CIFAR_BATCH / 512", 'interpolation="nearest"',
-                   f"patch_whitening(cifar_x[:{module.WHITENING_IMAGES}] / 255)", "warmup_target=peak, warmup_steps=warmup",
+                   f"patch_whitening(cifar_x[:{module.WHITENING_IMAGES}] / 255)",
+                   "warmup_target=peak, warmup_steps=warmup",
                    "SGD(learning_rate, momentum=0.9, nesterov=True, weight_decay=5e-3)",
                    f"label_smoothing={module.LABEL_SMOOTHING}", "test_images[:, :, ::-1]"):
         assert recipe in source, recipe

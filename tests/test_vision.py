@@ -289,7 +289,7 @@ def test_patch_whitening_rejects_bad_input(kwargs, error):
         vision.patch_whitening(**kwargs)
 
 
-def test_patch_whitening_samples_at_most_max_patches():
+def test_patch_whitening_sampling_is_seeded():
     images = np.random.default_rng(2).normal(size=(10, 12, 12, 3))
     kernel, bias = vision.patch_whitening(images, max_patches=500, seed=3)
     again = vision.patch_whitening(images, max_patches=500, seed=3)
