@@ -2,7 +2,7 @@
 
 Section 4 of ``notebooks/05_cnn.ipynb`` trains a ResNet (a fixed 2x2 whitening layer, then
 three stages of 64, 256 and 256 channels with one residual block each; 1 975 096 parameters) for
-8 epochs over the 50 000 CIFAR-10 training images: over an hour on a 2-core CPU
+10 epochs over the 50 000 CIFAR-10 training images: over an hour on a 2-core CPU
 (``benchmarks/resnet_cifar_time.py`` estimates it for your machine). This script runs that same
 recipe on its own, so the full-mode figure can be measured on a GPU machine, including one with
 JAX or PyTorch but no TensorFlow (``KERAS_BACKEND=jax``):
@@ -52,7 +52,7 @@ from course_lib.notebook import cell_definitions
 from course_lib.vision import patch_whitening
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_cnn.ipynb"
-FULL_EPOCHS = 8    # the notebook's full-mode CIFAR_EPOCHS
+FULL_EPOCHS = 10   # the notebook's full-mode CIFAR_EPOCHS
 FULL_BATCH = 512   # its full-mode CIFAR_BATCH
 FULL_WIDTHS = (64, 256, 256)   # and its full-mode RESNET_WIDTHS
 WHITENING_IMAGES = 5000

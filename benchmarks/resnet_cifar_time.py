@@ -5,7 +5,7 @@ Builds the network exactly as the notebook does (the cell defining ``residual_bl
 computed from the loaded images), feeds it the notebook's training pipeline (random flips and
 2-pixel shifts in ``tf.data``, batch 512, SGD, label smoothing), traces the training step on one
 short fit, then times whole epochs over the first ``--images`` CIFAR-10 training images and
-prints milliseconds per image and the time a full run (50 000 images x 8 epochs) would take at
+prints milliseconds per image and the time a full run (50 000 images x 10 epochs) would take at
 that rate. A benchmark, not a test: it asserts nothing.
 
     COURSE_DATA_DIR=... python benchmarks/resnet_cifar_time.py --images 4096 --epochs 2
