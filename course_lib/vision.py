@@ -194,13 +194,21 @@ def patch_whitening(images: Any, patch_size: int = 2, epsilon: float = 5e-4,
     limit = _positive_int(max_patches, "max_patches")
     n, h, w, c = x.shape
     rows, cols = h - p + 1, w - p + 1
-    # patches[..., u, v, :] = x[:, i + u, j + v, :]: the (kh, kw, C) order of a Keras kernel
-    patches = np.stack([np.stack([x[:, u:u + rows, v:v + cols, :] for v in range(p)], axis=3)
-                        for u in range(p)], axis=3).reshape(-1, p * p * c)
-    if len(patches) > limit:
-        patches = patches[np.random.default_rng(seed).choice(len(patches), limit, replace=False)]
+    total = n * rows * cols
+    if total > limit:             # gather only a random sample of patches (sorted: reads memory in order)
+        chosen = np.sort(np.random.default_rng(seed).choice(total, limit, replace=False))
+        image, row, col = np.unravel_index(chosen, (n, rows, cols))
+        top_left = (image * h + row) * w + col                          # row index into x.reshape(-1, c)
+        pixels = x.reshape(-1, c)
+        # patches[k, u * p + v] = x[image_k, row_k + u, col_k + v]: the (kh, kw, C) order of a Keras kernel
+        patches = np.stack([np.take(pixels, top_left + (u * w + v), axis=0) for u in range(p) for v in range(p)],
+                           axis=1)
+    else:                         # every patch, in the same (kh, kw, C) order
+        patches = np.stack([x[:, u:u + rows, v:v + cols, :] for u in range(p) for v in range(p)], axis=3)
+    patches = patches.reshape(-1, p * p * c)
     mean = patches.mean(axis=0)
-    covariance = np.cov(patches - mean, rowvar=False, bias=True)
+    centred = patches - mean
+    covariance = centred.T @ centred / len(patches)
     eigenvalues, eigenvectors = np.linalg.eigh(covariance)                 # ascending eigenvalues
     filters = eigenvectors[:, ::-1] / np.sqrt(np.maximum(eigenvalues[::-1], 0.0) + epsilon)   # (d, d)
     filters = np.concatenate([filters, -filters], axis=1)                   # (d, 2 d)

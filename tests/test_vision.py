@@ -295,3 +295,14 @@ def test_patch_whitening_sampling_is_seeded():
     again = vision.patch_whitening(images, max_patches=500, seed=3)
     np.testing.assert_array_equal(kernel, again[0])
     assert kernel.shape == (2, 2, 3, 24) and np.all(np.isfinite(bias))
+
+
+def test_patch_whitening_sample_is_the_patches_at_the_drawn_positions():
+    # non-square images and a 3x3 kernel: a mix-up of rows, columns or channels would show
+    images = np.random.default_rng(4).normal(size=(7, 5, 9, 2))
+    total = 7 * 3 * 7                                        # images x rows x columns of 3x3 patches
+    kernel, bias = vision.patch_whitening(images, patch_size=3, epsilon=0.0, max_patches=60, seed=1)
+    drawn = np.random.default_rng(1).choice(total, 60, replace=False)
+    out = conv2d_numpy(images, kernel, bias).reshape(total, -1)[drawn][:, :18]   # whitened sampled patches
+    np.testing.assert_allclose(out.mean(axis=0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(np.cov(out, rowvar=False, bias=True), np.eye(18), atol=1e-3)
