@@ -14,13 +14,11 @@ from __future__ import annotations
 import gzip
 import io
 import logging
-import os
 import re
 import shutil
 import tarfile
 import tempfile
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -420,20 +418,17 @@ def load_cats_vs_dogs(image_size: tuple[int, int] = (160, 160)) -> Arrays:
     if arrays is None:
         from PIL import Image
 
-        def decode(path: str) -> np.ndarray:
-            with Image.open(path) as img:
-                # JPEG only: decode at 1/2, 1/4 or 1/8 scale when that still covers the target (much faster)
-                img.draft("RGB", (width, height))
-                return np.asarray(img.convert("RGB").resize((width, height), Image.Resampling.BILINEAR))
-
         files = cats_vs_dogs_files()
         arrays = {}
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:   # Pillow decodes without the GIL
-            for split in ("train", "test"):
-                part = files[files["split"] == split]
-                images = list(pool.map(decode, part["path"]))
-                arrays[f"x_{split}"] = (np.stack(images) if images
-                                        else np.empty((0, height, width, 3), dtype=np.uint8))
-                arrays[f"y_{split}"] = part["label"].to_numpy(dtype=np.uint8)
+        for split in ("train", "test"):
+            part = files[files["split"] == split]
+            x = np.empty((len(part), height, width, 3), dtype=np.uint8)
+            for i, path in enumerate(part["path"]):
+                with Image.open(path) as img:
+                    # JPEG only: decode at 1/2, 1/4 or 1/8 scale when that still covers the target (much faster)
+                    img.draft("RGB", (width, height))
+                    x[i] = np.asarray(img.convert("RGB").resize((width, height), Image.Resampling.BILINEAR))
+            arrays[f"x_{split}"] = x
+            arrays[f"y_{split}"] = part["label"].to_numpy(dtype=np.uint8)
         save_arrays(folder, arrays)
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
