@@ -9,8 +9,9 @@ Every answer is checked to be a 200 with the right number of predictions.
     python benchmarks/serve_benchmark.py                       # the chapter's MLP, untrained weights
     python benchmarks/serve_benchmark.py --model model.keras --clients 4 --batch 8 --output result.json
 
-Without ``--model`` it saves the architecture of notebook 09's MLP (784-256-128-10) with random
-weights: the service's speed does not depend on what the weights are. Numbers depend on the machine
+Without ``--model`` it saves notebook 09's MLP (784-256-128-10), built by the notebook's own
+``build_mlp`` (read from ``notebooks/09_deployment.ipynb``), with random weights: the service's
+speed does not depend on what the weights are. Numbers depend on the machine
 and on whatever else it is running; the JSON records the machine's CPU count and load average.
 """
 
@@ -28,23 +29,24 @@ from pathlib import Path
 
 import numpy as np
 
+from course_lib.notebook import cell_definitions
+from course_lib.tflog import quiet_native_logs
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "09_deployment.ipynb"
+
 
 def build_default_model(path: Path) -> Path:
-    """Save notebook 09's MLP architecture (random weights) to ``path``."""
+    """Save notebook 09's MLP (``build_mlp([256, 128], "mnist_mlp")``, random weights) to ``path``."""
     import keras
 
+    scope = cell_definitions(NOTEBOOK, "def build_mlp", {"keras": keras}, stop_at="result = fit")
     keras.utils.set_random_seed(0)
-    inputs = keras.Input((28, 28), name="pixels")
-    x = keras.layers.Rescaling(1 / 255)(inputs)
-    x = keras.layers.Flatten()(x)
-    x = keras.layers.Dense(256, activation="relu")(x)
-    x = keras.layers.Dense(128, activation="relu")(x)
-    outputs = keras.layers.Softmax()(keras.layers.Dense(10)(x))
-    keras.Model(inputs, outputs, name="mnist_mlp").save(path)
+    scope["build_mlp"]([256, 128], "mnist_mlp").save(path)
     return path
 
 
 def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) of ``values``."""
     return float(np.percentile(np.asarray(values), q))
 
 
@@ -98,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.clients < 1 or args.requests < 1 or not 1 <= args.batch <= 256:
         parser.error("--clients and --requests must be >= 1 and --batch between 1 and 256")
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_native_logs()
     from course_lib.serving import ServiceProcess
 
     with tempfile.TemporaryDirectory() as tmp:

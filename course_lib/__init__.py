@@ -15,6 +15,14 @@ Shared by every chapter:
 - :mod:`course_lib.runner`      executes notebooks with papermill and summarises them
 - :mod:`course_lib.cli`         the ``course`` command (``doctor``, ``run``, ``serve``)
 
+Small helpers the modules above share, one concern each:
+
+- :mod:`course_lib._validate`   argument checks: TypeError for a wrong type, ValueError for a wrong value
+- :mod:`course_lib.files`       atomic publishing of files and folders (write aside, then rename)
+- :mod:`course_lib.ports`       free TCP ports for the service and the multi-worker launcher
+- :mod:`course_lib.tflog`       ``TF_CPP_MIN_LOG_LEVEL`` and TensorFlow's logger, quieted
+- :mod:`course_lib.forward`     a Keras model's forward pass compiled once (NumPy in, NumPy out)
+
 Chapter by chapter:
 
 - :mod:`course_lib.backprop`    02: reference NumPy MLP with hand-written backpropagation, gradient check
@@ -23,7 +31,7 @@ Chapter by chapter:
 - :mod:`course_lib.generative`  07: sample grids and the quality score for generated images
 - :mod:`course_lib.evaluation`  08: ROC/PR, calibration, cross-validation, cost-based thresholds
 - :mod:`course_lib.tabular`     08, 10: one-hot and standardised tabular features
-- :mod:`course_lib.serving`     09: the HTTP prediction service behind ``course serve``
+- :mod:`course_lib.serving`     09: the HTTP prediction service behind ``course serve`` (a package)
 - :mod:`course_lib.compression` 09: TFLite quantisation, pruning, distillation
 - :mod:`course_lib.distributed` 10: multi-worker training in real worker processes
 - :mod:`course_lib.federated`   10: non-IID client splits and federated averaging
@@ -33,4 +41,27 @@ Chapter by chapter:
 Importing the package is cheap: TensorFlow is imported only by the modules that need it.
 """
 
-__version__ = "0.1.0"
+from importlib import metadata as _metadata
+
+
+def _read_version() -> str:
+    """The version in ``pyproject.toml``: from the installed distribution's metadata, or, when the
+    package is used from a source checkout without being installed, from the file itself."""
+    try:
+        return _metadata.version("course-lib")
+    except _metadata.PackageNotFoundError:
+        pass
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    try:
+        import tomllib
+
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+    except (ImportError, OSError, ValueError):  # Python 3.10 (no tomllib), no file, or not TOML
+        return "0+unknown"
+    return str(project["version"]) if project.get("name") == "course-lib" and "version" in project else "0+unknown"
+
+
+#: The package version; ``pyproject.toml`` is its only source.
+__version__ = _read_version()

@@ -29,6 +29,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_number, check_shape, positive_number
 from course_lib.metrics import relative_error  # max|a-b| / max(max|a|, max|b|)
 
 Params = list[tuple[np.ndarray, np.ndarray]]
@@ -163,8 +164,7 @@ def init_params(layer_sizes: Sequence[int], seed: int = 0, dtype: type = np.floa
     sizes = list(layer_sizes)
     if len(sizes) < 2:
         raise ValueError(f"layer_sizes needs at least an input and an output width, got {sizes}")
-    if any(not isinstance(s, (int, np.integer)) or s < 1 for s in sizes):
-        raise ValueError(f"every layer width must be a positive integer, got {sizes}")
+    check_shape("layer_sizes", sizes, expected="a list of layer widths, each a positive integer")
     if scheme not in ("he", "glorot"):
         raise ValueError(f"scheme must be 'he' or 'glorot', got {scheme!r}")
     rng = np.random.default_rng(seed)
@@ -198,10 +198,10 @@ def forward(params: Params, x: np.ndarray, activation: str = "relu") -> tuple[np
     if x.ndim != 2 or x.shape[1] != params[0][0].shape[1]:
         raise ValueError(f"x must have shape (N, {params[0][0].shape[1]}), got {x.shape}")
     A, Z = [x], []
-    for l, (W, b) in enumerate(params):
+    for i, (W, b) in enumerate(params):
         z = A[-1] @ W.T + b
         Z.append(z)
-        if l < len(params) - 1:
+        if i < len(params) - 1:
             A.append(sigma(z))
     return Z[-1], Cache(A=A, Z=Z)
 
@@ -212,10 +212,10 @@ def backward(params: Params, cache: Cache, y: np.ndarray, activation: str = "rel
     _, sigma_prime = _activation(activation)
     delta = softmax_cross_entropy_grad(cache.Z[-1], y)          # Delta_L, shape (N, n_L)
     grads: Params = [None] * len(params)  # type: ignore[list-item]
-    for l in range(len(params) - 1, -1, -1):
-        grads[l] = (delta.T @ cache.A[l], delta.sum(axis=0))     # dW_l = Delta_l^T A_{l-1}
-        if l:
-            delta = (delta @ params[l][0]) * sigma_prime(cache.Z[l - 1])  # the delta recursion
+    for i in range(len(params) - 1, -1, -1):                      # layer l = i + 1, last first
+        grads[i] = (delta.T @ cache.A[i], delta.sum(axis=0))     # dW_l = Delta_l^T A_{l-1}
+        if i:
+            delta = (delta @ params[i][0]) * sigma_prime(cache.Z[i - 1])  # the delta recursion
     return grads
 
 
@@ -238,8 +238,7 @@ def accuracy(params: Params, x: np.ndarray, y: np.ndarray, activation: str = "re
 
 def sgd_step(params: Params, grads: Params, learning_rate: float) -> Params:
     """One plain gradient-descent update ``theta <- theta - lr * grad`` (returns new arrays)."""
-    if not np.isfinite(learning_rate) or learning_rate <= 0:
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+    positive_number("learning_rate", learning_rate)
     if len(grads) != len(params):
         raise ValueError(f"{len(grads)} gradient pairs for {len(params)} layers")
     return [(W - learning_rate * dW, b - learning_rate * db) for (W, b), (dW, db) in zip(params, grads)]
@@ -255,8 +254,7 @@ def numerical_gradients(params: Params, x: np.ndarray, y: np.ndarray, activation
     divided by 2 eps swamps the derivative.
     """
     _check_params(params)
-    if not (0 < eps < 1):
-        raise ValueError(f"eps must be a small positive step such as 1e-5, got {eps!r}")
+    check_number("eps", eps, above=0, below=1, expected="a small positive step such as 1e-5")
     arrays = [a for pair in params for a in pair] + [np.asarray(x)]
     if any(np.asarray(a).dtype != np.float64 for a in arrays):
         raise TypeError("finite differences need float64 params and x (float32 rounding swamps "

@@ -37,6 +37,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from course_lib._validate import check_int, check_number, positive_int, positive_number
+from course_lib.forward import forward_function
+
 TFLITE_MODES = ("float32", "dynamic", "int8")
 
 
@@ -105,8 +108,7 @@ def representative_dataset(x: np.ndarray, n: int = 200, seed: int = 0) -> Callab
     x = np.asarray(x)
     if x.ndim < 2 or len(x) == 0:
         raise ValueError(f"x must be a non-empty batch of examples (ndim >= 2), got shape {x.shape}")
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    n = positive_int("n", n)
     rng = np.random.default_rng(seed)
     index = rng.choice(len(x), size=min(n, len(x)), replace=False)
     sample = x[index].astype(np.float32)
@@ -264,8 +266,7 @@ class TFLiteModel:
             raise ValueError(f"each example must have shape {self.example_shape}, got a batch of shape {x.shape}")
         if len(x) == 0:
             raise ValueError("x is an empty batch")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        batch_size = positive_int("batch_size", batch_size)
         return np.concatenate([self.invoke(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
 
 
@@ -291,10 +292,8 @@ def measure_latency(fn: Callable[[], Any], repeats: int = 200, warmup: int = 20)
     """
     if not callable(fn):
         raise TypeError("fn must be a callable taking no arguments, e.g. lambda: lite.invoke(x[:1])")
-    if not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
-    if not isinstance(warmup, int) or warmup < 0:
-        raise ValueError(f"warmup must be a non-negative integer, got {warmup!r}")
+    repeats = positive_int("repeats", repeats)
+    warmup = check_int("warmup", warmup, minimum=0)
     for _ in range(warmup):
         fn()
     times = []
@@ -311,19 +310,10 @@ def keras_predict_function(model: keras.Model) -> Callable[[np.ndarray], np.ndar
     """``model(x, training=False)`` compiled once as a ``tf.function`` (batch axis left free).
 
     ``model.predict`` sets up a data pipeline on every call (milliseconds), which would swamp the
-    latency of one example; this is the fair Keras counterpart of a TFLite ``invoke``.
+    latency of one example; this is the fair Keras counterpart of a TFLite ``invoke``. Inputs are
+    converted to float32 (see :func:`course_lib.forward.forward_function`).
     """
-    import tensorflow as tf
-
-    if len(model.inputs) != 1:
-        raise ValueError("only single-input models are supported")
-    spec = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
-    fn = tf.function(lambda x: model(x, training=False), input_signature=[spec], reduce_retracing=True)
-
-    def predict(x: np.ndarray) -> np.ndarray:
-        return fn(tf.constant(x, tf.float32)).numpy()
-
-    return predict
+    return forward_function(model, dtype="float32")
 
 
 # --------------------------------------------------------------------------- pruning
@@ -356,8 +346,7 @@ def magnitude_mask(weights: np.ndarray, target_sparsity: float) -> np.ndarray:
 
     Ties at the threshold are broken by position, so the share of zeros is exact.
     """
-    if not 0.0 <= target_sparsity < 1.0:
-        raise ValueError(f"target_sparsity must be in [0, 1), got {target_sparsity!r}")
+    check_number("target_sparsity", target_sparsity, at_least=0, below=1)
     w = np.asarray(weights)
     k = int(round(target_sparsity * w.size))
     mask = np.ones(w.size, dtype=np.float32)
@@ -407,16 +396,13 @@ class MagnitudePruning(keras.callbacks.Callback):
     def __init__(self, target_sparsity: float, end_step: int, begin_step: int = 0, frequency: int = 50,
                  initial_sparsity: float = 0.0):
         super().__init__()
-        if not 0.0 < target_sparsity < 1.0:
-            raise ValueError(f"target_sparsity must be between 0 and 1 (exclusive), got {target_sparsity!r}")
-        if not 0.0 <= initial_sparsity <= target_sparsity:
-            raise ValueError(f"initial_sparsity must be in [0, target_sparsity], got {initial_sparsity!r}")
-        if not isinstance(frequency, int) or frequency < 1:
-            raise ValueError(f"frequency must be a positive integer (steps), got {frequency!r}")
-        if not isinstance(begin_step, int) or begin_step < 0:
-            raise ValueError(f"begin_step must be a non-negative integer, got {begin_step!r}")
-        if not isinstance(end_step, int) or end_step <= begin_step:
-            raise ValueError(f"end_step must be an integer after begin_step ({begin_step}), got {end_step!r}")
+        check_number("target_sparsity", target_sparsity, above=0, below=1,
+                     expected="a number between 0 and 1 (exclusive)")
+        check_number("initial_sparsity", initial_sparsity, at_least=0, at_most=target_sparsity,
+                     expected="a number in [0, target_sparsity]")
+        positive_int("frequency", frequency, expected="a positive integer (steps)")
+        check_int("begin_step", begin_step, minimum=0)
+        check_int("end_step", end_step, minimum=begin_step + 1, expected=f"an integer after begin_step ({begin_step})")
         self.target_sparsity = float(target_sparsity)
         self.initial_sparsity = float(initial_sparsity)
         self.begin_step, self.end_step, self.frequency = begin_step, end_step, frequency
@@ -484,10 +470,8 @@ class Distiller(keras.Model):
         super().__init__(**kwargs)
         if not isinstance(teacher, keras.Model) or not isinstance(student, keras.Model):
             raise TypeError("teacher and student must both be keras.Model instances")
-        if not temperature > 0:
-            raise ValueError(f"temperature must be positive, got {temperature!r}")
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha (weight of the hard-label loss) must be in [0, 1], got {alpha!r}")
+        positive_number("temperature", temperature)
+        check_number("alpha", alpha, at_least=0, at_most=1, expected="the weight of the hard-label loss, in [0, 1]")
         self.teacher = teacher
         self.student = student
         self.teacher.trainable = False

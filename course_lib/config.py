@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from course_lib._validate import check_int
+
 FAST_ENV = "COURSE_FAST"
 DATA_DIR_ENV = "COURSE_DATA_DIR"
 CACHE_DIR_ENV = "COURSE_CACHE_DIR"
@@ -90,8 +92,7 @@ def metrics_dir() -> Path:
 
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and (when it is importable) TensorFlow/Keras in one call."""
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    check_int("seed", seed, minimum=0)
     random.seed(seed)
     np.random.seed(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)

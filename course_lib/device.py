@@ -31,6 +31,8 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Any
 
+from course_lib._validate import check_int
+
 MIXED_PRECISION_MIN_CAPABILITY = (7, 0)
 
 
@@ -44,7 +46,9 @@ class GpuInfo:
 
     def describe(self) -> str:
         mem = f", {self.memory_gib:.1f} GiB" if self.memory_gib else ""
-        cc = f", compute capability {self.compute_capability[0]}.{self.compute_capability[1]}" if self.compute_capability else ""
+        cc = ""
+        if self.compute_capability:
+            cc = f", compute capability {self.compute_capability[0]}.{self.compute_capability[1]}"
         return f"{self.name}{mem}{cc}"
 
 
@@ -110,8 +114,10 @@ def plan_devices(
     for label, value in (("mixed_precision", mixed_precision), ("xla", xla)):
         if value not in ("auto", True, False):
             raise ValueError(f"{label} must be 'auto', True or False, got {value!r}")
-    if not isinstance(logical_cpus, int) or logical_cpus < 0 or logical_cpus == 1:
-        raise ValueError(f"logical_cpus must be 0 (off) or an integer >= 2, got {logical_cpus!r}")
+    check_int("logical_cpus", logical_cpus, minimum=0, expected="0 (off) or an integer >= 2")
+    if logical_cpus == 1:
+        raise ValueError("logical_cpus must be 0 (off) or an integer >= 2, got 1: one logical CPU is no "
+                         "distribution")
     gpus = tuple(gpus)
     reasons: list[str] = []
 

@@ -34,23 +34,23 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_int, positive_int, positive_number
+from course_lib.files import write_text_atomic
+from course_lib.ports import LOOPBACK, free_ports
+from course_lib.tflog import quiet_native_logs
+
 __all__ = ["free_ports", "make_tf_config", "WorkerOutcome", "MultiWorkerRun", "launch_workers",
            "train_multi_worker", "worker_main", "MultiWorkerError"]
-
-LOOPBACK = "127.0.0.1"
-
 
 class MultiWorkerError(RuntimeError):
     """A multi-worker run failed or timed out; ``outcomes`` holds every worker's log."""
@@ -58,23 +58,6 @@ class MultiWorkerError(RuntimeError):
     def __init__(self, message: str, outcomes: list["WorkerOutcome"]):
         super().__init__(message)
         self.outcomes = outcomes
-
-
-def free_ports(count: int, host: str = LOOPBACK) -> list[int]:
-    """``count`` distinct TCP ports on ``host`` that were free a moment ago.
-
-    All sockets are held open until every port is chosen, so the ports differ; another program
-    could still take one before the workers bind it (the launcher then reports a failed run).
-    """
-    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-        raise ValueError(f"count must be a positive integer, got {count!r}")
-    with ExitStack() as stack:
-        ports = []
-        for _ in range(count):
-            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
-            sock.bind((host, 0))
-            ports.append(sock.getsockname()[1])
-    return ports
 
 
 def make_tf_config(addresses: Sequence[str], index: int) -> dict[str, Any]:
@@ -92,8 +75,7 @@ def make_tf_config(addresses: Sequence[str], index: int) -> dict[str, Any]:
             raise ValueError(f"worker address {address!r} is not of the form 'host:port'")
     if len(set(addresses)) != len(addresses):
         raise ValueError(f"worker addresses must be distinct, got {addresses}")
-    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(addresses):
-        raise ValueError(f"index must be an integer in [0, {len(addresses) - 1}], got {index!r}")
+    check_int("index", index, minimum=0, maximum=len(addresses) - 1)
     return {"cluster": {"worker": addresses}, "task": {"type": "worker", "index": index}}
 
 
@@ -114,7 +96,7 @@ class WorkerOutcome:
         """The last ``lines`` lines of the log, without TensorFlow's C++ start-up lines."""
         kept = self.log.splitlines()
         if skip_tf_noise:
-            kept = [ln for ln in kept if not ln[:5] in ("I0000", "W0000", "E0000")
+            kept = [ln for ln in kept if ln[:5] not in ("I0000", "W0000", "E0000")
                     and not ln.startswith(("WARNING: All log messages", "To enable the following"))]
         return "\n".join(kept[-lines:])
 
@@ -150,15 +132,12 @@ def launch_workers(argv: Sequence[str], num_workers: int, log_dir: str | Path, t
     """
     if not argv or not all(isinstance(a, str) for a in argv):
         raise TypeError("argv must be a non-empty sequence of strings (the worker command line)")
-    if not isinstance(num_workers, int) or isinstance(num_workers, bool) or num_workers < 1:
-        raise ValueError(f"num_workers must be a positive integer, got {num_workers!r}")
-    if not isinstance(timeout_s, (int, float)) or isinstance(timeout_s, bool) or not timeout_s > 0:
-        raise ValueError(f"timeout_s must be a positive number of seconds, got {timeout_s!r}")
+    positive_int("num_workers", num_workers)
+    positive_number("timeout_s", timeout_s, expected="a positive number of seconds")
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     addresses = [f"{host}:{port}" for port in free_ports(num_workers, host)]
-    base_env = dict(os.environ if env is None else env)
-    base_env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    base_env = quiet_native_logs(dict(os.environ if env is None else env))
     base_env["PYTHONUNBUFFERED"] = "1"
     package_parent = str(Path(__file__).resolve().parents[1])
     base_env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, base_env.get("PYTHONPATH", "")) if p)
@@ -275,13 +254,11 @@ def train_multi_worker(x: np.ndarray, y: np.ndarray, *, x_test: np.ndarray | Non
     for name, value in (("num_workers", num_workers), ("steps", steps),
                         ("global_batch_size", global_batch_size), ("hidden_units", hidden_units),
                         ("threads_per_worker", threads_per_worker)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        positive_int(name, value)
     if global_batch_size % num_workers:
         raise ValueError(f"global_batch_size={global_batch_size} must be divisible by "
                          f"num_workers={num_workers} (each worker takes an equal share)")
-    if not learning_rate > 0:
-        raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+    positive_number("learning_rate", learning_rate)
 
     out = Path(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix="multiworker-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -382,7 +359,7 @@ def worker_main(config_path: str) -> None:
             per_replica_loss = strategy.run(replica_step, args=(batch,))
             return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica_loss, axis=None)
 
-        for step in range(cfg["steps"]):
+        for _ in range(cfg["steps"]):
             history["loss"].append(float(train_step(next(iterator))))
     history["train_seconds"] = time.perf_counter() - started
     if "x_test" in arrays:
@@ -393,9 +370,7 @@ def worker_main(config_path: str) -> None:
     out = Path(cfg["output_dir"])
     weights = [np.asarray(v) for v in model.get_weights()]
     np.savez(out / f"weights-{index}.npz", **{f"w{k}": w for k, w in enumerate(weights)})
-    tmp = out / f"history-{index}.json.tmp"
-    tmp.write_text(json.dumps(history), encoding="utf-8")
-    os.replace(tmp, out / f"history-{index}.json")
+    write_text_atomic(out / f"history-{index}.json", json.dumps(history))
     print(f"worker {index}: {cfg['steps']} steps in {history['train_seconds']:.1f} s, "
           f"final loss {history['loss'][-1]:.4f}", flush=True)
     if index == 0:

@@ -34,6 +34,8 @@ from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
 from sklearn.model_selection import StratifiedKFold
 
+from course_lib._validate import check_int, check_number, positive_int
+
 __all__ = [
     "binary_metrics", "binary_confusion", "roc", "pr", "Curve", "calibration", "Calibration",
     "recall_at_specificity", "expected_cost", "cost_curve", "choose_threshold", "bayes_threshold",
@@ -89,12 +91,7 @@ def _both_classes(y: np.ndarray, what: str) -> None:
 
 
 def _threshold(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"threshold must be a number, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"threshold must be finite, got {value}")
-    return value
+    return check_number("threshold", value)
 
 
 # --------------------------------------------------------------------------- counts and rates
@@ -172,10 +169,7 @@ def recall_at_specificity(y_true: Any, y_score: Any, specificity: float = 0.95) 
     Returns ``(recall, threshold)``: predict positive when ``y_score >= threshold``.
     Screening tests are quoted this way ("sensitivity at 95 % specificity").
     """
-    if isinstance(specificity, bool) or not isinstance(specificity, (int, float, np.floating)):
-        raise TypeError(f"specificity must be a number in (0, 1], got {specificity!r}")
-    if not 0 < specificity <= 1:
-        raise ValueError(f"specificity must be in (0, 1], got {specificity}")
+    check_number("specificity", specificity, above=0, at_most=1)
     curve = roc(y_true, y_score)
     ok = curve.x <= 1 - specificity + 1e-12
     best = int(np.argmax(np.where(ok, curve.y, -1)))  # the first point is (0, 0) so ok is never empty
@@ -203,8 +197,7 @@ def calibration(y_true: Any, y_prob: Any, n_bins: int = 10, strategy: str = "uni
     """
     t = _binary_labels(y_true)
     p = _scores(y_prob, t.size, "y_prob", probability=True)
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 2:
-        raise ValueError(f"n_bins must be an integer >= 2, got {n_bins!r}")
+    n_bins = check_int("n_bins", n_bins, minimum=2)
     if strategy not in ("uniform", "quantile"):
         raise ValueError(f"strategy must be 'uniform' or 'quantile', got {strategy!r}")
     _both_classes(t, "a calibration curve")
@@ -221,11 +214,7 @@ def calibration(y_true: Any, y_prob: Any, n_bins: int = 10, strategy: str = "uni
 def _costs(cost_fp: float, cost_fn: float) -> tuple[float, float]:
     out = []
     for name, value in (("cost_fp", cost_fp), ("cost_fn", cost_fn)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-            raise TypeError(f"{name} must be a number, got {value!r}")
-        if not np.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be a finite cost >= 0, got {value}")
-        out.append(float(value))
+        out.append(check_number(name, value, at_least=0, expected="a cost >= 0"))
     if out[0] == 0 and out[1] == 0:
         raise ValueError("cost_fp and cost_fn are both 0: every decision is free, nothing to choose")
     return out[0], out[1]
@@ -356,8 +345,7 @@ def cross_validate(fit_predict: Callable[[Any, np.ndarray, Any], np.ndarray], X:
     if not callable(fit_predict):
         raise TypeError("fit_predict must be a function (X_train, y_train, X_valid) -> scores")
     t = _binary_labels(y, "y")
-    if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or n_splits < 2:
-        raise ValueError(f"n_splits must be an integer >= 2, got {n_splits!r}")
+    n_splits = check_int("n_splits", n_splits, minimum=2)
     if len(X) != t.size:
         raise ValueError(f"X has {len(X)} rows but y has {t.size}")
     minority = int(min(t.sum(), t.size - t.sum()))
@@ -395,8 +383,7 @@ def keras_fit_predict(build_model: Callable[[int], Any], *, epochs: int, batch_s
     """
     if not callable(build_model):
         raise TypeError("build_model must be a function n_features -> compiled keras.Model")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    positive_int("epochs", epochs)
     if preprocessor is not None and not callable(preprocessor):
         raise TypeError("preprocessor must be a zero-argument factory, e.g. TabularPreprocessor.factory(...)")
 
@@ -431,15 +418,15 @@ def rmse(y_true: Any, y_pred: Any) -> float:
     return float(np.sqrt(np.mean((t - p) ** 2)))
 
 
-def hit_rate_at_k(top_k: Mapping[Any, Sequence[Any]], relevant: Mapping[Any, Sequence[Any] | set], k: int = 10) -> float:
+def hit_rate_at_k(top_k: Mapping[Any, Sequence[Any]], relevant: Mapping[Any, Sequence[Any] | set],
+                  k: int = 10) -> float:
     """Share of users with at least one relevant item among their first ``k`` recommendations.
 
     ``top_k[user]`` is the ranked recommendation list (best first; only the first ``k`` count)
     and ``relevant[user]`` the held-out items the user liked. Users without relevant items
     are skipped; every user in ``relevant`` must have a recommendation list.
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+    k = positive_int("k", k)
     users = [u for u, items in relevant.items() if len(items) > 0]
     if not users:
         raise ValueError("no user has a relevant item: nothing to evaluate")
@@ -459,56 +446,57 @@ def _curves(curves: Mapping[str, tuple[Any, Any]] | tuple[Any, Any]) -> dict[str
     return dict(curves)
 
 
-def plot_roc(curves: Mapping[str, tuple[Any, Any]] | tuple[Any, Any], title: str = "ROC curve", ax: Any = None):
-    """ROC curves of one or more scorers, AUC in the legend, the chance diagonal dashed."""
+def _axes(ax: Any, figsize: tuple[float, float] = (4.6, 4.2)) -> tuple[Any, Any]:
+    """``(figure, axes)``: the given axes and their figure, or a new figure of ``figsize``."""
     import matplotlib.pyplot as plt
 
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(4.6, 4.2))
+    return (ax.figure, ax) if ax is not None else plt.subplots(figsize=figsize)
+
+
+def _label(ax: Any, xlabel: str, ylabel: str, title: str, **legend: Any) -> None:
+    """Axis labels, title and a small legend (``legend`` goes to ``ax.legend``)."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8, **legend)
+
+
+def plot_roc(curves: Mapping[str, tuple[Any, Any]] | tuple[Any, Any], title: str = "ROC curve", ax: Any = None):
+    """ROC curves of one or more scorers, AUC in the legend, the chance diagonal dashed."""
+    fig, ax = _axes(ax)
     for name, (t, s) in _curves(curves).items():
         c = roc(t, s)
         ax.plot(c.x, c.y, label=f"{name} (AUC {c.auc:.3f})")
     ax.plot([0, 1], [0, 1], "k--", lw=1, label="chance (AUC 0.5)")
-    ax.set_xlabel("false-positive rate (1 - specificity)")
-    ax.set_ylabel("true-positive rate (recall)")
-    ax.set_title(title)
-    ax.legend(loc="lower right", fontsize=8)
+    _label(ax, "false-positive rate (1 - specificity)", "true-positive rate (recall)", title, loc="lower right")
     return fig
 
 
-def plot_pr(curves: Mapping[str, tuple[Any, Any]] | tuple[Any, Any], title: str = "Precision-recall curve", ax: Any = None):
+def plot_pr(curves: Mapping[str, tuple[Any, Any]] | tuple[Any, Any], title: str = "Precision-recall curve",
+            ax: Any = None):
     """Precision-recall curves with average precision in the legend; the prevalence (what a
     random scorer gets) dotted."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(4.6, 4.2))
+    fig, ax = _axes(ax)
     prevalence = None
     for name, (t, s) in _curves(curves).items():
         c = pr(t, s)
         prevalence = c.prevalence
         ax.step(c.x, c.y, where="post", label=f"{name} (AP {c.auc:.3f})")
     ax.axhline(prevalence, color="k", ls=":", lw=1, label=f"random (precision {prevalence:.2f})")
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
     ax.set_ylim(0, 1.02)
-    ax.set_title(title)
-    ax.legend(loc="lower left", fontsize=8)
+    _label(ax, "recall", "precision", title, loc="lower left")
     return fig
 
 
 def plot_calibration(curves: Mapping[str, tuple[Any, Any]] | tuple[Any, Any], n_bins: int = 10,
                      strategy: str = "uniform", title: str = "Calibration (reliability) curve", ax: Any = None):
     """Observed frequency against mean predicted probability per bin, Brier score in the legend."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(4.6, 4.2))
+    fig, ax = _axes(ax)
     for name, (t, p) in _curves(curves).items():
         c = calibration(t, p, n_bins=n_bins, strategy=strategy)
         ax.plot(c.predicted, c.observed, "-o", ms=4, label=f"{name} (Brier {c.brier:.3f})")
     ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfectly calibrated")
-    ax.set_xlabel("mean predicted probability (per bin)")
-    ax.set_ylabel("observed share of positives")
-    ax.set_title(title)
-    ax.legend(loc="upper left", fontsize=8)
+    _label(ax, "mean predicted probability (per bin)", "observed share of positives", title, loc="upper left")
     return fig
 
 
@@ -516,9 +504,7 @@ def plot_cost_curve(y_true: Any, y_score: Any, cost_fp: float, cost_fn: float,
                     marks: Mapping[str, float] | None = None, title: str = "Expected cost against threshold",
                     ax: Any = None):
     """Expected cost per case for thresholds in [0, 1], with chosen thresholds marked."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5.2, 3.6))
+    fig, ax = _axes(ax, figsize=(5.2, 3.6))
     grid = np.linspace(0, 1, 201)
     thr, costs = cost_curve(y_true, y_score, cost_fp, cost_fn, thresholds=grid)
     ax.plot(thr, costs, label="expected cost")
@@ -526,8 +512,6 @@ def plot_cost_curve(y_true: Any, y_score: Any, cost_fp: float, cost_fn: float,
         cost = expected_cost(y_true, y_score, value, cost_fp, cost_fn)
         ax.axvline(value, ls=style, color="gray")
         ax.plot([value], [cost], "o", label=f"{name}: t={value:.2f}, cost {cost:.3f}")
-    ax.set_xlabel("decision threshold on the score")
-    ax.set_ylabel(f"expected cost per case (FP={cost_fp:g}, FN={cost_fn:g})")
-    ax.set_title(title)
-    ax.legend(fontsize=8, loc="best", framealpha=0.9)
+    _label(ax, "decision threshold on the score", f"expected cost per case (FP={cost_fp:g}, FN={cost_fn:g})",
+           title, loc="best", framealpha=0.9)
     return fig

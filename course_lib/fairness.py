@@ -22,6 +22,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from course_lib._validate import check_number
+
 __all__ = ["group_metrics", "fairness_gaps", "reweighing_weights", "thresholds_for_equal_tpr",
            "apply_thresholds"]
 
@@ -116,8 +118,7 @@ def thresholds_for_equal_tpr(scores: Sequence[float], y_true: Sequence[int], gro
     if s.shape != t.shape:
         raise ValueError(f"scores has {s.size} entries but y_true has {t.size}")
     g = _groups(groups, len(t))
-    if isinstance(target_tpr, bool) or not isinstance(target_tpr, (int, float)) or not 0 < target_tpr <= 1:
-        raise ValueError(f"target_tpr must be in (0, 1], got {target_tpr!r}")
+    check_number("target_tpr", target_tpr, above=0, at_most=1)
     out = {}
     for name in pd.unique(g):
         pos = np.sort(s[(g == name) & (t == 1)])[::-1]

@@ -20,6 +20,8 @@ from typing import Sequence
 
 import numpy as np
 
+from course_lib._validate import positive_int, positive_number
+
 __all__ = ["shard_split", "dirichlet_split", "label_counts", "federated_average"]
 
 
@@ -36,17 +38,12 @@ def _labels(y: Sequence[int]) -> np.ndarray:
     return y
 
 
-def _positive_int(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def shard_split(y: Sequence[int], num_clients: int, shards_per_client: int = 2, seed: int = 0) -> list[np.ndarray]:
+def shard_split(y: Sequence[int], num_clients: int, shards_per_client: int = 2,
+                seed: int = 0) -> list[np.ndarray]:
     """Indices of each client's examples, by sorted-label shards (see the module docstring)."""
     y = _labels(y)
-    num_clients = _positive_int("num_clients", num_clients)
-    shards_per_client = _positive_int("shards_per_client", shards_per_client)
+    num_clients = positive_int("num_clients", num_clients)
+    shards_per_client = positive_int("shards_per_client", shards_per_client)
     num_shards = num_clients * shards_per_client
     if num_shards > len(y):
         raise ValueError(f"{num_clients} clients x {shards_per_client} shards = {num_shards} shards "
@@ -66,9 +63,8 @@ def dirichlet_split(y: Sequence[int], num_clients: int, alpha: float = 0.5, seed
     Draws again (up to ``max_tries``) until every client has at least ``min_size`` examples.
     """
     y = _labels(y)
-    num_clients = _positive_int("num_clients", num_clients)
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not alpha > 0:
-        raise ValueError(f"alpha must be a positive number, got {alpha!r}")
+    num_clients = positive_int("num_clients", num_clients)
+    positive_number("alpha", alpha)
     if min_size * num_clients > len(y):
         raise ValueError(f"cannot give {num_clients} clients {min_size} examples each from {len(y)}")
     rng = np.random.default_rng(seed)
@@ -95,7 +91,8 @@ def label_counts(y: Sequence[int], splits: Sequence[np.ndarray], num_classes: in
     return np.stack([np.bincount(y[np.asarray(s, dtype=int)], minlength=k) for s in splits])
 
 
-def federated_average(client_weights: Sequence[Sequence[np.ndarray]], client_sizes: Sequence[float]) -> list[np.ndarray]:
+def federated_average(client_weights: Sequence[Sequence[np.ndarray]],
+                      client_sizes: Sequence[float]) -> list[np.ndarray]:
     """FedAvg's server step: the average of the clients' weight lists, weighted by ``client_sizes``.
 
     ``client_weights[c]`` is ``model.get_weights()`` of client ``c`` after local training.
@@ -112,5 +109,8 @@ def federated_average(client_weights: Sequence[Sequence[np.ndarray]], client_siz
         if len(weights) != len(first) or any(np.shape(a) != np.shape(b) for a, b in zip(weights, first)):
             raise ValueError(f"client {c}'s weights do not match client 0's shapes: same model everywhere?")
     share = sizes / sizes.sum()
-    return [sum(s * np.asarray(w[i], dtype=np.float64) for s, w in zip(share, client_weights)).astype(np.asarray(first[i]).dtype)
-            for i in range(len(first))]
+    averaged = []
+    for i in range(len(first)):
+        mean = sum(s * np.asarray(w[i], dtype=np.float64) for s, w in zip(share, client_weights))
+        averaged.append(mean.astype(np.asarray(first[i]).dtype))
+    return averaged

@@ -28,6 +28,8 @@ from typing import Callable, Sequence
 import keras
 import numpy as np
 
+from course_lib._validate import check_int, check_number, check_shape, positive_int, positive_number
+
 __all__ = [
     "QualityScore", "build_mnist_classifier", "score_probabilities", "quality_score",
     "image_grid", "save_image_grid", "SampleGridCallback", "BatchHistory", "latent_grid",
@@ -44,14 +46,10 @@ def build_mnist_classifier(input_shape: tuple[int, int, int] = (28, 28, 1), num_
     dropout and a softmax layer: cheap enough to train on a CPU in a minute, and about 98-99 %
     accurate on the MNIST test set after two epochs on the full training set.
     """
-    if len(input_shape) != 3 or any(not isinstance(d, int) or d < 1 for d in input_shape):
-        raise ValueError(f"input_shape must be (height, width, channels) of positive ints, got {input_shape!r}")
-    if not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
-    if not isinstance(width, int) or width < 1:
-        raise ValueError(f"width must be a positive integer (filters in the first block), got {width!r}")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    check_shape("input_shape", input_shape, length=3, expected="(height, width, channels) of positive ints")
+    check_int("num_classes", num_classes, minimum=2)
+    positive_int("width", width, expected="a positive integer (filters in the first block)")
+    check_number("dropout", dropout, at_least=0, below=1)
     layers = keras.layers
     return keras.Sequential([
         keras.Input(shape=input_shape),
@@ -98,8 +96,7 @@ class QualityScore:
 
 def score_probabilities(probabilities: np.ndarray, threshold: float = 0.9) -> QualityScore:
     """Score a matrix of class probabilities, one row per image (rows sum to 1)."""
-    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0.0 < threshold < 1.0:
-        raise ValueError(f"threshold must be a probability strictly between 0 and 1, got {threshold!r}")
+    check_number("threshold", threshold, above=0, below=1, expected="a probability strictly between 0 and 1")
     p = np.asarray(probabilities, dtype=np.float64)
     if p.ndim != 2 or p.shape[1] < 2:
         raise ValueError(f"probabilities must be (images, classes) with at least 2 classes, got shape {p.shape}")
@@ -138,8 +135,7 @@ def quality_score(classifier: keras.Model | Callable[[np.ndarray], np.ndarray], 
     if not np.issubdtype(x.dtype, np.floating) or x.min() < -1e-3 or x.max() > 1 + 1e-3:
         raise ValueError("images must be floats in [0, 1] (divide uint8 pixels by 255; map tanh outputs "
                          "with (x + 1) / 2)")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    positive_int("batch_size", batch_size)
     if not callable(classifier):
         raise TypeError(f"classifier must be a keras.Model or a callable, got {type(classifier).__name__}")
     # A direct call per batch (not Model.predict): no new tf.function is traced for each scoring.
@@ -167,10 +163,8 @@ def image_grid(images: np.ndarray, ncols: int = 8, pad: int = 1, pad_value: floa
     Empty cells at the end and the gaps between images are filled with ``pad_value``.
     """
     x = _as_images(images).astype(np.float32)
-    if not isinstance(ncols, int) or ncols < 1:
-        raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
-    if not isinstance(pad, int) or pad < 0:
-        raise ValueError(f"pad must be a non-negative integer, got {pad!r}")
+    positive_int("ncols", ncols)
+    check_int("pad", pad, minimum=0)
     n, h, w = x.shape
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
@@ -211,8 +205,7 @@ class SampleGridCallback(keras.callbacks.Callback):
         super().__init__()
         if not callable(generate):
             raise TypeError("generate must be a function of no arguments returning images")
-        if not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive integer (epochs between snapshots), got {every!r}")
+        positive_int("every", every, expected="a positive integer (epochs between snapshots)")
         self.generate = generate
         self.every = every
         self.folder = Path(folder) if folder is not None else None
@@ -246,8 +239,7 @@ class BatchHistory(keras.callbacks.Callback):
 
     def __init__(self, every: int = 10):
         super().__init__()
-        if not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive integer (steps between records), got {every!r}")
+        positive_int("every", every, expected="a positive integer (steps between records)")
         self.every = every
         self.steps: list[int] = []
         self.history: dict[str, list[float]] = {}
@@ -269,10 +261,8 @@ def latent_grid(decode: Callable[[np.ndarray], np.ndarray], n: int = 15, span: f
     Rows run from +span (top) to -span (bottom) in z[1], columns from -span to +span in z[0], so
     the picture reads like a plot. ``decode`` maps ``(m, 2)`` latent points to ``(m, H, W[, 1])``.
     """
-    if not isinstance(n, int) or n < 2:
-        raise ValueError(f"n must be an integer >= 2 (points per axis), got {n!r}")
-    if not span > 0:
-        raise ValueError(f"span must be positive, got {span!r}")
+    check_int("n", n, minimum=2, expected="an integer >= 2 (points per axis)")
+    positive_number("span", span)
     xs = np.linspace(-span, span, n)
     ys = xs[::-1]
     z = np.array([[x, y] for y in ys for x in xs], dtype=np.float32)

@@ -24,11 +24,12 @@ Importing this module does not import TensorFlow or keras-hub; the loaders do.
 from __future__ import annotations
 
 import os
-from numbers import Integral
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+
+from course_lib._validate import check_int, positive_int, positive_number
 
 __all__ = [
     "softmax",
@@ -45,16 +46,6 @@ __all__ = [
 MHA_WEIGHT_COUNT = 8
 #: The longest sequence BERT's position table covers.
 BERT_MAX_SEQUENCE_LENGTH = 512
-
-
-def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    value = int(value)
-    if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be {bound}, got {value}")
-    return value
 
 
 def _as_float_array(name: str, value: Any, min_ndim: int) -> np.ndarray:
@@ -130,13 +121,12 @@ def random_mha_weights(d_model: int, num_heads: int, key_dim: int, value_dim: in
     bias (same shapes), value kernel ``(d_model, H, value_dim)`` and bias ``(H, value_dim)``,
     output kernel ``(H, value_dim, d_model)`` and bias ``(d_model,)``.
     """
-    d_model = _check_int("d_model", d_model, 1)
-    num_heads = _check_int("num_heads", num_heads, 1)
-    key_dim = _check_int("key_dim", key_dim, 1)
-    value_dim = key_dim if value_dim is None else _check_int("value_dim", value_dim, 1)
-    seed = _check_int("seed", seed, 0)
-    if not np.isfinite(scale) or scale <= 0:
-        raise ValueError(f"scale must be a positive number, got {scale!r}")
+    d_model = positive_int("d_model", d_model)
+    num_heads = positive_int("num_heads", num_heads)
+    key_dim = positive_int("key_dim", key_dim)
+    value_dim = key_dim if value_dim is None else positive_int("value_dim", value_dim)
+    seed = check_int("seed", seed, minimum=0)
+    positive_number("scale", scale)
     rng = np.random.default_rng(seed)
     shapes = [(d_model, num_heads, key_dim), (num_heads, key_dim),
               (d_model, num_heads, key_dim), (num_heads, key_dim),
@@ -266,8 +256,8 @@ def load_bert_classifier(preset_or_folder: str | os.PathLike | None = None, num_
         sequence_length: tokens per example after packing, 2 to 512.
         **kwargs: passed to ``BertTextClassifier.from_preset`` (e.g. ``dropout=0.1``).
     """
-    num_classes = _check_int("num_classes", num_classes, 2)
-    sequence_length = _check_int("sequence_length", sequence_length, 2, BERT_MAX_SEQUENCE_LENGTH)
+    num_classes = check_int("num_classes", num_classes, minimum=2)
+    sequence_length = check_int("sequence_length", sequence_length, minimum=2, maximum=BERT_MAX_SEQUENCE_LENGTH)
     if "preprocessor" in kwargs:
         raise TypeError("load_bert_classifier builds the preprocessor itself; use sequence_length=... "
                         "or call keras_hub.models.BertTextClassifier.from_preset directly")

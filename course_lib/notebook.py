@@ -15,8 +15,6 @@ benchmark script builds a network exactly as the chapter does instead of keeping
 
 from __future__ import annotations
 
-import logging
-import os
 import platform
 import warnings
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from course_lib import config, report
+from course_lib.tflog import quiet_native_logs, quiet_python_logs
 
 
 @dataclass(frozen=True)
@@ -43,8 +42,8 @@ def start(name: str, fast: bool, seed: int = 42) -> NotebookRun:
     """Set up a notebook run; see the module docstring."""
     if not isinstance(fast, bool):
         raise TypeError(f"fast must be True or False, got {fast!r}")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    quiet_native_logs()
+    quiet_python_logs()
     # tqdm (imported by keras-hub) warns that Jupyter widgets are missing; the course shows no widgets
     warnings.filterwarnings("ignore", message="IProgress not found")
     report.set_notebook(name)

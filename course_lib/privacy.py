@@ -22,24 +22,25 @@ Gaussian mechanism, composed ``steps`` times.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
+
+from course_lib._validate import check_number, positive_int, positive_number
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 __all__ = ["per_example_norms", "clip_and_noise", "poisson_batch", "dp_sgd_epsilon",
            "DEFAULT_RDP_ORDERS"]
 
 #: Rényi orders searched by the RDP accountant (the usual grid, as in TensorFlow Privacy).
-DEFAULT_RDP_ORDERS: tuple[float, ...] = tuple([1 + x / 10.0 for x in range(1, 100)] + list(range(12, 64)) + [128, 256, 512])
+DEFAULT_RDP_ORDERS: tuple[float, ...] = tuple([1 + x / 10.0 for x in range(1, 100)] + list(range(12, 64))
+                                               + [128, 256, 512])
 
 
-def _check_positive(name: str, value: float, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'} and finite, got {value!r}")
-    return value
+def _sampling_probability(value: float) -> float:
+    return check_number("sampling_probability", value, above=0, at_most=1)
 
 
 def per_example_norms(per_example_grads: Sequence["tf.Tensor"]) -> "tf.Tensor":
@@ -68,15 +69,17 @@ def clip_and_noise(per_example_grads: Sequence["tf.Tensor"], l2_norm_clip: float
     """
     import tensorflow as tf
 
-    l2_norm_clip = _check_positive("l2_norm_clip", l2_norm_clip)
-    noise_multiplier = _check_positive("noise_multiplier", noise_multiplier, allow_zero=True)
-    expected_batch_size = _check_positive("expected_batch_size", expected_batch_size)
+    l2_norm_clip = positive_number("l2_norm_clip", l2_norm_clip)
+    noise_multiplier = positive_number("noise_multiplier", noise_multiplier, allow_zero=True)
+    expected_batch_size = positive_number("expected_batch_size", expected_batch_size)
     norms = per_example_norms(per_example_grads)
     scale = tf.minimum(1.0, l2_norm_clip / tf.maximum(norms, 1e-12))  # (batch,)
     gen = generator if generator is not None else tf.random.get_global_generator()
     out = []
     for g in per_example_grads:
-        factor = tf.reshape(tf.cast(scale, g.dtype), tf.concat([tf.shape(scale), tf.ones([tf.rank(g) - 1], tf.int32)], 0))
+        # scale (batch,) reshaped to (batch, 1, ..., 1) so it broadcasts over each example's gradient
+        factor = tf.reshape(tf.cast(scale, g.dtype),
+                            tf.concat([tf.shape(scale), tf.ones([tf.rank(g) - 1], tf.int32)], 0))
         summed = tf.reduce_sum(g * factor, axis=0)
         noise = gen.normal(tf.shape(summed), stddev=noise_multiplier * l2_norm_clip, dtype=g.dtype)
         out.append((summed + noise) / expected_batch_size)
@@ -85,11 +88,8 @@ def clip_and_noise(per_example_grads: Sequence["tf.Tensor"], l2_norm_clip: float
 
 def poisson_batch(n: int, sampling_probability: float, rng: np.random.Generator) -> np.ndarray:
     """Indices of one Poisson-sampled batch: each of ``n`` examples joins with probability ``q``."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    q = _check_positive("sampling_probability", sampling_probability)
-    if q > 1:
-        raise ValueError(f"sampling_probability must be in (0, 1], got {q}")
+    n = positive_int("n", n)
+    q = _sampling_probability(sampling_probability)
     if not isinstance(rng, np.random.Generator):
         raise TypeError("rng must be a numpy.random.Generator (np.random.default_rng(seed))")
     return np.flatnonzero(rng.random(int(n)) < q)
@@ -105,15 +105,10 @@ def dp_sgd_epsilon(noise_multiplier: float, sampling_probability: float, steps: 
     """
     import dp_accounting
 
-    sigma = _check_positive("noise_multiplier", noise_multiplier, allow_zero=True)
-    q = _check_positive("sampling_probability", sampling_probability)
-    if q > 1:
-        raise ValueError(f"sampling_probability must be in (0, 1], got {q}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    delta = _check_positive("delta", delta)
-    if delta >= 1:
-        raise ValueError(f"delta must be in (0, 1), got {delta}")
+    sigma = positive_number("noise_multiplier", noise_multiplier, allow_zero=True)
+    q = _sampling_probability(sampling_probability)
+    steps = positive_int("steps", steps)
+    delta = check_number("delta", delta, above=0, below=1)
     if sigma == 0:
         return math.inf
     event = dp_accounting.SelfComposedDpEvent(

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from numbers import Real
 from pathlib import Path
 
 from course_lib import config
+from course_lib.files import write_text_atomic
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _current_notebook: str | None = None
@@ -73,9 +73,7 @@ def record(name: str, value: float, notebook: str | None = None, *, quiet: bool 
     path = metrics_path(notebook)
     metrics = load_metrics(notebook)
     metrics[name] = value
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     if not quiet:
         print(f"recorded {name} = {value:.6g}")
     return value

@@ -40,6 +40,9 @@ _NOISE = [
 ]
 
 
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
 def strip_startup_noise(notebook: dict) -> int:
     """Remove TensorFlow's start-up lines from stderr outputs in place; returns the lines removed."""
     removed = 0
@@ -60,6 +63,35 @@ def strip_startup_noise(notebook: dict) -> int:
     return removed
 
 
+# Metadata that describes one execution on one machine (timings, paths, kernel state), not the notebook.
+_RUN_METADATA_CELL = ("papermill", "execution", "ExecuteTime", "collapsed", "scrolled")
+_RUN_METADATA_NOTEBOOK = ("papermill", "widgets")
+
+
+def clean_metadata(notebook: dict) -> None:
+    """Drop per-run metadata in place: papermill's timings, parameters and paths, execution timestamps.
+
+    Tags (``parameters``, exercise tags), the kernelspec and the language info are kept.
+    """
+    for key in _RUN_METADATA_NOTEBOOK:
+        notebook.get("metadata", {}).pop(key, None)
+    for cell in notebook.get("cells", []):
+        metadata = cell.get("metadata", {})
+        for key in _RUN_METADATA_CELL:
+            metadata.pop(key, None)
+
+
+def metadata_problems(notebook: dict) -> list[str]:
+    """What :func:`clean_metadata` would remove, as messages; an empty list for a clean notebook."""
+    problems = [f"notebook metadata has {key!r}" for key in _RUN_METADATA_NOTEBOOK
+                if key in notebook.get("metadata", {})]
+    for index, cell in enumerate(notebook.get("cells", [])):
+        found = [key for key in _RUN_METADATA_CELL if key in cell.get("metadata", {})]
+        if found:
+            problems.append(f"cell {index} metadata has {', '.join(map(repr, found))}")
+    return problems
+
+
 def discover(paths: list[str] | None, root: Path) -> list[Path]:
     """The notebooks to run: the given paths, or every ``notebooks/*.ipynb`` in order."""
     if paths:
@@ -71,7 +103,8 @@ def discover(paths: list[str] | None, root: Path) -> list[Path]:
             if not path.exists() and (root / "notebooks" / f"{raw}.ipynb").exists():
                 path = root / "notebooks" / f"{raw}.ipynb"
             if not path.is_file() or path.suffix != ".ipynb":
-                raise FileNotFoundError(f"{raw}: no such notebook (give a path to a .ipynb file, or a name in notebooks/)")
+                raise FileNotFoundError(f"{raw}: no such notebook "
+                                        "(give a path to a .ipynb file, or a name in notebooks/)")
             found.append(path.resolve())
         return found
     found = sorted((root / "notebooks").glob("[0-9]*.ipynb"))
@@ -103,9 +136,11 @@ def run_notebook(path: Path, output_dir: Path, fast: bool, timeout: int | None =
         metrics_file.unlink()
     executed = output_dir / "notebooks" / path.name
     executed.parent.mkdir(parents=True, exist_ok=True)
-    saved = {k: os.environ.get(k) for k in ("COURSE_FAST", "COURSE_METRICS_DIR")}
+    saved = {k: os.environ.get(k) for k in ("COURSE_FAST", "COURSE_METRICS_DIR", "MPLBACKEND")}
     os.environ["COURSE_FAST"] = "1" if fast else "0"
     os.environ["COURSE_METRICS_DIR"] = str(metrics_dir.resolve())
+    if store:   # a stored notebook shows its figures: Jupyter's inline backend, whatever the shell set
+        os.environ["MPLBACKEND"] = INLINE_BACKEND
     started = time.perf_counter()
     status, error = "ok", ""
     try:
@@ -126,6 +161,7 @@ def run_notebook(path: Path, output_dir: Path, fast: bool, timeout: int | None =
 
         notebook = nbformat.read(str(executed), as_version=4)
         strip_startup_noise(notebook)
+        clean_metadata(notebook)
         nbformat.write(notebook, str(path))
     return NotebookResult(notebook=name, status=status, seconds=round(seconds, 1), metrics=metrics,
                           error=error, output=str(executed))

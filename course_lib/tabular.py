@@ -114,7 +114,8 @@ class TabularPreprocessor:
         return cls(categorical, numeric)
 
     @classmethod
-    def factory(cls, categorical: Sequence[str] = (), numeric: Sequence[str] = ()) -> Callable[[], "TabularPreprocessor"]:
+    def factory(cls, categorical: Sequence[str] = (),
+                numeric: Sequence[str] = ()) -> Callable[[], "TabularPreprocessor"]:
         """A zero-argument function returning a fresh, unfitted preprocessor (one per CV fold)."""
         cls(categorical, numeric)  # validate the column lists now, not inside the first fold
         return lambda: cls(categorical, numeric)

@@ -25,6 +25,7 @@ from typing import Any, Callable
 import keras
 
 from course_lib import config
+from course_lib._validate import positive_int
 
 
 class EpochLogger(keras.callbacks.Callback):
@@ -32,8 +33,7 @@ class EpochLogger(keras.callbacks.Callback):
 
     def __init__(self, print_fn: Callable[[str], None] = print, every: int = 1):
         super().__init__()
-        if every < 1:
-            raise ValueError(f"every must be >= 1, got {every}")
+        positive_int("every", every)
         self.print_fn = print_fn
         self.every = every
         self.epoch_seconds: list[float] = []
@@ -70,8 +70,7 @@ class InterruptAfter(keras.callbacks.Callback):
 
     def __init__(self, epochs: int):
         super().__init__()
-        if epochs < 1:
-            raise ValueError(f"epochs must be >= 1, got {epochs}")
+        positive_int("epochs", epochs)
         self.epochs = epochs
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -194,6 +193,53 @@ def build_before_training(model: keras.Model, x: Any, y: Any = None) -> bool:
     return True
 
 
+def _check_fit_arguments(epochs: Any, early_stopping: Any, monitor: str, validation_data: Any,
+                         fit_kwargs: dict[str, Any]) -> None:
+    """The checks :func:`fit` makes before it builds anything."""
+    positive_int("epochs", epochs)
+    if early_stopping is not None:
+        positive_int("early_stopping", early_stopping, expected="a patience in epochs (>= 1)")
+    if early_stopping is not None and monitor.startswith("val_") and validation_data is None \
+            and not fit_kwargs.get("validation_split"):
+        raise ValueError(f"early_stopping monitors {monitor!r}, which needs validation_data.")
+
+
+def _built_model(model: keras.Model | Callable[[], keras.Model], strategy: Any, compile_kwargs: dict[str, Any] | None,
+                 jit_compile: bool, x: Any, y: Any) -> keras.Model:
+    """The model built (a builder is called), compiled and given its variables inside ``strategy.scope()``."""
+    with strategy.scope():
+        if not isinstance(model, keras.Model):
+            if not callable(model):
+                raise TypeError("model must be a keras.Model or a function that returns one")
+            model = model()
+            if not isinstance(model, keras.Model):
+                raise TypeError(f"the model builder returned {type(model).__name__}, not a keras.Model")
+        if compile_kwargs is not None:
+            model.compile(**{"jit_compile": jit_compile, **compile_kwargs})
+    if not model.compiled:
+        raise ValueError("the model is not compiled: pass compile_kwargs=dict(optimizer=..., loss=...)")
+    with strategy.scope():
+        build_before_training(model, x, y)
+    return model
+
+
+def _callbacks(callbacks: list[keras.callbacks.Callback] | tuple, early_stopping: int | None, monitor: str,
+               backup_dir: str | Path | None, tensorboard_dir: str | Path | None,
+               logger: EpochLogger | None) -> list[keras.callbacks.Callback]:
+    """The caller's callbacks, then early stopping, backup, TensorBoard and the epoch logger as asked."""
+    cbs = list(callbacks)
+    if early_stopping is not None:
+        cbs.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=early_stopping,
+                                                 restore_best_weights=True))
+    if backup_dir is not None:
+        cbs.append(keras.callbacks.BackupAndRestore(str(backup_dir)))
+    if tensorboard_dir is not None:
+        cbs.append(keras.callbacks.TensorBoard(log_dir=str(tensorboard_dir)))
+    if logger is not None:
+        cbs.append(logger)
+    return cbs
+
+
 def fit(
     model: keras.Model | Callable[[], keras.Model],
     x: Any,
@@ -232,13 +278,7 @@ def fit(
       datasets batched with ``drop_remainder=True`` are counted automatically.
     Any other keyword goes to ``model.fit`` unchanged.
     """
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    if early_stopping is not None and early_stopping < 1:
-        raise ValueError(f"early_stopping is a patience in epochs (>= 1), got {early_stopping!r}")
-    if early_stopping is not None and monitor.startswith("val_") and validation_data is None \
-            and not fit_kwargs.get("validation_split"):
-        raise ValueError(f"early_stopping monitors {monitor!r}, which needs validation_data.")
+    _check_fit_arguments(epochs, early_stopping, monitor, validation_data, fit_kwargs)
     if seed is not None:
         config.set_seed(seed)
     if strategy is None:
@@ -249,33 +289,10 @@ def fit(
         import tensorflow as tf
 
         jit_compile = bool(tf.config.list_physical_devices("GPU"))
-
-    with strategy.scope():
-        if not isinstance(model, keras.Model):
-            if not callable(model):
-                raise TypeError("model must be a keras.Model or a function that returns one")
-            model = model()
-            if not isinstance(model, keras.Model):
-                raise TypeError(f"the model builder returned {type(model).__name__}, not a keras.Model")
-        if compile_kwargs is not None:
-            model.compile(**{"jit_compile": jit_compile, **compile_kwargs})
-    if not model.compiled:
-        raise ValueError("the model is not compiled: pass compile_kwargs=dict(optimizer=..., loss=...)")
-    with strategy.scope():
-        build_before_training(model, x, y)
+    model = _built_model(model, strategy, compile_kwargs, jit_compile, x, y)
 
     logger = EpochLogger(every=log_every) if verbose else None
-    cbs = list(callbacks)
-    if early_stopping is not None:
-        cbs.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=early_stopping,
-                                                 restore_best_weights=True))
-    if backup_dir is not None:
-        cbs.append(keras.callbacks.BackupAndRestore(str(backup_dir)))
-    if tensorboard_dir is not None:
-        cbs.append(keras.callbacks.TensorBoard(log_dir=str(tensorboard_dir)))
-    if logger is not None:
-        cbs.append(logger)
-
+    cbs = _callbacks(callbacks, early_stopping, monitor, backup_dir, tensorboard_dir, logger)
     try:
         import tensorflow as tf
 

@@ -23,6 +23,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_number, positive_int
+
 __all__ = [
     "conv_output_size", "same_padding", "conv2d_numpy", "max_pool_numpy", "patch_whitening",
     "feature_maps", "plot_feature_maps", "grad_cam", "resize_heatmap", "overlay_heatmap",
@@ -32,20 +34,12 @@ __all__ = [
 _PADDINGS = ("valid", "same")
 
 
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
-
-
 def _pair(value: Any, name: str) -> tuple[int, int]:
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{name} must be an integer or a pair (rows, columns), got {value!r}")
-        return _positive_int(value[0], name), _positive_int(value[1], name)
-    v = _positive_int(value, name)
+        return positive_int(name, value[0]), positive_int(name, value[1])
+    v = positive_int(name, value)
     return v, v
 
 
@@ -64,7 +58,7 @@ def conv_output_size(n: int, kernel: int, stride: int = 1, padding: str = "valid
     Raises:
         ValueError: a size below 1, an unknown padding, or a ``"valid"`` kernel larger than ``n``.
     """
-    n, kernel, stride = (_positive_int(v, name) for v, name in ((n, "n"), (kernel, "kernel"), (stride, "stride")))
+    n, kernel, stride = (positive_int(name, v) for name, v in (("n", n), ("kernel", kernel), ("stride", stride)))
     if _check_padding(padding) == "same":
         return math.ceil(n / stride)
     if kernel > n:
@@ -186,12 +180,11 @@ def patch_whitening(images: Any, patch_size: int = 2, epsilon: float = 5e-4,
     x = np.asarray(images, dtype=np.float64)
     if x.ndim != 4:
         raise ValueError(f"images must be a batch (N, H, W, C), got shape {x.shape}")
-    p = _positive_int(patch_size, "patch_size")
+    p = positive_int("patch_size", patch_size)
     if x.shape[0] < 1 or x.shape[1] < p or x.shape[2] < p:
         raise ValueError(f"images of shape {x.shape} hold no {p}x{p} patch")
-    if not epsilon >= 0:
-        raise ValueError(f"epsilon must be >= 0, got {epsilon}")
-    limit = _positive_int(max_patches, "max_patches")
+    check_number("epsilon", epsilon, at_least=0)
+    limit = positive_int("max_patches", max_patches)
     n, h, w, c = x.shape
     rows, cols = h - p + 1, w - p + 1
     total = n * rows * cols
@@ -273,7 +266,7 @@ def plot_feature_maps(maps: dict[str, np.ndarray], max_maps: int = 8, title: str
 
     if not maps:
         raise ValueError("no feature maps to plot")
-    max_maps = _positive_int(max_maps, "max_maps")
+    max_maps = positive_int("max_maps", max_maps)
     for name, m in maps.items():
         if np.ndim(m) != 3:
             raise ValueError(f"maps[{name!r}] must be (h, w, channels), got shape {np.shape(m)}")
@@ -376,8 +369,7 @@ def overlay_heatmap(image: Any, heatmap: Any, alpha: float = 0.45, cmap: str = "
     img = img.astype(np.float64) / 255.0 if img.dtype == np.uint8 else img.astype(np.float64)
     if img.min() < 0 or img.max() > 1:
         raise ValueError("a float image must hold values in [0, 1] (pass uint8 for 0-255 pixels)")
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    check_number("alpha", alpha, at_least=0, at_most=1)
     hm = np.asarray(heatmap, dtype=np.float64)
     if hm.ndim == 2 and hm.size and (hm.min() < 0 or hm.max() > 1):
         raise ValueError("heatmap values must be in [0, 1] (grad_cam returns them scaled)")
@@ -400,7 +392,7 @@ def plot_grad_cam(images: Any, heatmaps: Any, titles: Sequence[str] | None = Non
     for name, seq in (("titles", titles), ("title_colors", title_colors)):
         if seq is not None and len(seq) != len(imgs):
             raise ValueError(f"{name} has {len(seq)} entries for {len(imgs)} images")
-    ncols = min(_positive_int(ncols, "ncols"), len(imgs))
+    ncols = min(positive_int("ncols", ncols), len(imgs))
     nrows = math.ceil(len(imgs) / ncols)
     fig, axes = plt.subplots(2 * nrows, ncols, figsize=(1.7 * ncols, 3.3 * nrows), squeeze=False)
     for ax in axes.flat:

@@ -66,7 +66,7 @@ def test_init_params_shapes_and_dtype():
 def test_backprop_matches_finite_differences_two_hidden_layers(name):
     x, y = _batch()
     params = bp.init_params([5, 6, 4, 4], seed=2, scheme="he" if name == "relu" else "glorot")
-    for W, b in params:
+    for _, b in params:
         b[:] = np.random.default_rng(7).normal(0, 0.1, b.shape)  # non-zero biases too
     assert bp.gradient_check(params, x, y, name) < 1e-7
 
@@ -91,8 +91,21 @@ def test_forward_shapes_and_predict():
     params = bp.init_params([5, 8, 4], seed=0)
     logits, cache = bp.forward(params, x)
     assert logits.shape == (9, 4) and len(cache.A) == 2 and len(cache.Z) == 2
-    assert bp.predict(params, x).shape == (9,)
-    assert 0.0 <= bp.accuracy(params, x, y) <= 1.0
+    np.testing.assert_array_equal(bp.predict(params, x), np.argmax(logits, axis=1))
+    assert bp.accuracy(params, x, y) == pytest.approx(np.mean(np.argmax(logits, axis=1) == y))
+
+
+def test_predict_and_accuracy_on_known_weights():
+    # identity weights and ReLU on non-negative inputs: the logits are the inputs themselves
+    params = [(np.eye(3), np.zeros(3)), (np.eye(3), np.zeros(3))]
+    x = np.array([[3.0, 1.0, 0.0], [0.0, 2.0, 1.0], [1.0, 0.0, 5.0], [4.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(bp.predict(params, x), [0, 1, 2, 0])
+    assert bp.accuracy(params, x, np.array([0, 1, 0, 1])) == 0.5       # rows 0 and 1 right
+    assert bp.accuracy(params, x, np.array([0, 1, 2, 0])) == 1.0
+    assert bp.accuracy(params, x, np.array([1, 0, 0, 2])) == 0.0
+    # a bias moves the decision: +10 on class 1 makes every row class 1
+    params[1] = (np.eye(3), np.array([0.0, 10.0, 0.0]))
+    assert bp.accuracy(params, x, np.array([1, 1, 1, 1])) == 1.0
 
 
 def test_sgd_learns_a_separable_problem():

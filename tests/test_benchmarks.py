@@ -51,11 +51,13 @@ def test_resnet_benchmark_rejects_bad_sizes(monkeypatch, argv, message):
         module.main()
 
 
-@pytest.mark.parametrize("argv, message", [(["--epochs", "0"], "--epochs must be at least 1"),
-                                           (["--widths", "8,0,8"], "--widths must be three positive"),
-                                           (["--widths", "8,8"], "--widths must be three positive"),
-                                           (["--train", "100"], r"--train must be at least one batch \(512"),
-                                           (["--batch", "64", "--test", "10"], r"--test must be at least one batch \(64")])
+@pytest.mark.parametrize("argv, message", [
+    (["--epochs", "0"], "--epochs must be at least 1"),
+    (["--widths", "8,0,8"], "--widths must be three positive"),
+    (["--widths", "8,8"], "--widths must be three positive"),
+    (["--train", "100"], r"--train must be at least one batch \(512"),
+    (["--batch", "64", "--test", "10"], r"--test must be at least one batch \(64"),
+])
 def test_full_run_rejects_bad_arguments(argv, message):
     with pytest.raises(ValueError, match=message):
         load("resnet_cifar_full").parse_args(argv)
@@ -75,7 +77,8 @@ def test_full_run_batches_cover_every_image_once_per_epoch_in_a_new_order():
         for i in range(len(batches)):
             xb, yb = batches[i]
             assert xb.shape[1:] == (8, 8, 3) and len(xb) == len(yb) == (batch if i < 2 else n - 2 * batch)
-            np.testing.assert_allclose(xb, np.broadcast_to(yb[:, None, None, None], xb.shape))   # labels stay with images
+            # labels stay with their images
+            np.testing.assert_allclose(xb, np.broadcast_to(yb[:, None, None, None], xb.shape))
             seen += list(yb)
         assert sorted(seen) == list(range(n))
         orders.append(seen)
@@ -89,16 +92,25 @@ def test_full_run_trains_and_writes_results_and_loadable_weights(tmp_path):
     results = module.main(["--train", "128", "--test", "128", "--epochs", "1", "--widths", "4,8,8", "--batch", "64",
                            "--out", str(tmp_path)])
     stored = json.loads((tmp_path / "results.json").read_text())
-    assert stored["test_accuracy"] == results["test_accuracy"] and 0 <= stored["test_accuracy"] <= 1
-    assert 0 <= stored["flip_tta_test_accuracy"] <= 1
-    assert (stored["train_images"], stored["epochs"], len(stored["epoch_seconds"])) == (128, 1, 1)
+    assert stored == json.loads(json.dumps(results))
+    assert (stored["train_images"], stored["test_images"], stored["epochs"], len(stored["epoch_seconds"])) \
+        == (128, 128, 1, 1)
     assert stored["backend"] == keras.backend.backend()
     other_whitening = patch_whitening(np.random.default_rng(1).uniform(size=(2, 8, 8, 3)))
     model = module.notebook_resnet_builder()(other_whitening, (4, 8, 8))
     model.load_weights(tmp_path / "cifar_resnet.weights.h5")         # any backend's cifar_resnet loads them,
-    (x, _), _ = load_cifar10(num_train=128, num_test=1)              # the fixed whitening included
+    (x, _), (x_test, y_test) = load_cifar10(num_train=128, num_test=128)   # the fixed whitening included
     np.testing.assert_allclose(np.array(model.get_layer("whiten").kernel), patch_whitening(x / 255)[0], rtol=1e-5)
     assert model.count_params() == stored["parameters"]
+    # the stored scores are those of the saved weights on the same test images, recomputed here
+    x_test, labels = x_test.astype("float32"), np.asarray(y_test).ravel()
+    logits = np.asarray(model.predict(x_test, verbose=0), dtype="float64")
+    mirror_logits = np.asarray(model.predict(x_test[:, :, ::-1], verbose=0), dtype="float64")
+    assert stored["test_accuracy"] == pytest.approx(np.mean(np.argmax(logits, axis=1) == labels), abs=1e-6)
+    assert stored["flip_tta_test_accuracy"] == pytest.approx(
+        np.mean(np.argmax(logits + mirror_logits, axis=1) == labels), abs=1e-6)
+    test_loss = float(module.resnet_loss()(keras.utils.to_categorical(labels, 10), logits))
+    assert stored["test_loss"] == pytest.approx(test_loss, rel=1e-4)
 
 
 def test_full_run_keeps_augmentation_out_of_the_compiled_model():

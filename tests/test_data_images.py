@@ -135,9 +135,10 @@ def test_cifar10_limit_slices_a_cached_full_load(cifar_timed):
     assert np.array_equal(x_train, full_train[0][:5]) and x_test.shape == (10_000, 32, 32, 3)
 
 
-@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "100"])
-def test_cifar10_bad_limit_is_a_clear_error(bad):
-    with pytest.raises(ValueError, match="num_train must be a positive number of images or None"):
+@pytest.mark.parametrize("bad, error", [(0, ValueError), (-3, ValueError), (2.5, TypeError), (True, TypeError),
+                                        ("100", TypeError)])
+def test_cifar10_bad_limit_is_a_clear_error(bad, error):
+    with pytest.raises(error, match="num_train must be a positive number of images or None"):
         load_cifar10(num_train=bad)
 
 

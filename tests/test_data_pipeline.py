@@ -98,13 +98,13 @@ def test_keras_layer_augment_runs_in_training_mode():
         assert np.array_equal(out, images[0]) or np.array_equal(out, images[0][:, ::-1])
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"batch_size": 0}, "batch_size"), ({"batch_size": -3}, "batch_size"),
-    ({"batch_size": 2.5}, "batch_size"), ({"batch_size": True}, "batch_size"),
-    ({"seed": -1}, "seed"), ({"augment": "flip"}, "augment"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"batch_size": 0}, ValueError, "batch_size"), ({"batch_size": -3}, ValueError, "batch_size"),
+    ({"batch_size": 2.5}, TypeError, "batch_size"), ({"batch_size": True}, TypeError, "batch_size"),
+    ({"seed": -1}, ValueError, "seed"), ({"augment": "flip"}, TypeError, "augment"),
 ])
-def test_make_dataset_rejects_bad_arguments(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_make_dataset_rejects_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
         make_dataset(X, Y, **kwargs)
 
 

@@ -23,9 +23,9 @@ def test_free_ports_are_distinct_and_bindable():
             sock.bind(("127.0.0.1", port))
 
 
-@pytest.mark.parametrize("count", [0, -1, 1.5, True])
-def test_free_ports_rejects_bad_count(count):
-    with pytest.raises(ValueError, match="count"):
+@pytest.mark.parametrize("count, error", [(0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError)])
+def test_free_ports_rejects_bad_count(count, error):
+    with pytest.raises(error, match="count"):
         free_ports(count)
 
 
@@ -49,7 +49,8 @@ def test_make_tf_config_rejects_bad_input(addresses, index, message):
 
 
 def test_launch_workers_passes_tf_config_and_collects_logs(tmp_path):
-    code = "import json, os; c = json.loads(os.environ['TF_CONFIG']); print('I am', c['task']['index'], len(c['cluster']['worker']))"
+    code = ("import json, os; c = json.loads(os.environ['TF_CONFIG']); "
+            "print('I am', c['task']['index'], len(c['cluster']['worker']))")
     outcomes = launch_workers([sys.executable, "-c", code], num_workers=2, log_dir=tmp_path, timeout_s=60)
     assert [o.returncode for o in outcomes] == [0, 0]
     assert "I am 0 2" in outcomes[0].log and "I am 1 2" in outcomes[1].log

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.metrics import roc_auc_score
 
 from course_lib import evaluation as ev
 
@@ -218,7 +219,11 @@ def test_cross_validate_out_of_fold_scores_cover_every_row_once():
     X = np.stack([y + rng.normal(0, 0.8, 50), rng.normal(size=50)], axis=1)
     res = ev.cross_validate(_mean_fit_predict, X, y, n_splits=5, seed=1, verbose=False)
     assert np.allclose(res.oof, X[:, 0])
-    assert len(res.fold_scores) == 5 and 0.5 < res.mean <= 1 and res.std >= 0
+    # the scorer is the first feature itself, so each fold's AUC is known without any model
+    expected = [roc_auc_score(y[va], X[va, 0]) for _, va in res.folds]
+    assert res.fold_scores == pytest.approx(expected)
+    assert res.mean == pytest.approx(np.mean(expected)) and res.mean > 0.5
+    assert res.std == pytest.approx(np.std(expected, ddof=1))  # the sample standard deviation
     valid = np.concatenate([va for _, va in res.folds])
     assert sorted(valid.tolist()) == list(range(50))
     for tr, va in res.folds:  # stratified: every fold keeps the class ratio
@@ -226,6 +231,14 @@ def test_cross_validate_out_of_fold_scores_cover_every_row_once():
     same = ev.cross_validate(_mean_fit_predict, X, y, n_splits=5, seed=1, verbose=False)
     assert all(np.array_equal(a[1], b[1]) for a, b in zip(res.folds, same.folds))
     assert "over 5 folds" in str(res)
+
+
+def test_cv_result_mean_and_sample_standard_deviation_by_hand():
+    res = ev.CVResult(oof=np.zeros(3), fold_scores=[0.5, 0.7, 0.9], folds=[], metric_name="auc")
+    assert res.mean == pytest.approx(0.7)
+    assert res.std == pytest.approx(0.2)  # sqrt((0.2^2 + 0 + 0.2^2) / (3 - 1)); ddof=0 would give 0.163
+    assert str(res) == "auc 0.700 +/- 0.200 over 3 folds"
+    assert ev.CVResult(oof=np.zeros(1), fold_scores=[0.8], folds=[]).std == 0.0  # one fold: no spread
 
 
 def test_cross_validate_passes_dataframe_rows_and_only_training_labels():
@@ -259,28 +272,48 @@ def test_cross_validate_bad_input():
         ev.cross_validate(lambda a, b, c: np.zeros(1), X, y, n_splits=2, verbose=False)
 
 
-def test_keras_fit_predict_learns_a_separable_problem_per_fold():
+def test_keras_fit_predict_standardises_with_a_preprocessor_fitted_per_training_fold():
     import keras
+    import pandas as pd
 
     from course_lib.tabular import TabularPreprocessor
 
-    import pandas as pd
-
     rng = np.random.default_rng(0)
     y = np.array([0, 1] * 60)
-    X = pd.DataFrame({"signal": y * 3.0 + rng.normal(0, 1, 120) + 100.0,  # far from 0: needs standardising
-                      "colour": np.where(y == 1, "red", "blue")})
+    # the signal separates the classes but sits far from 0 (it needs standardising); the colour is noise
+    X = pd.DataFrame({"signal": y * 6.0 + rng.normal(0, 1, 120) + 100.0,
+                      "colour": rng.choice(["red", "blue"], 120)})
 
     def build(n_features):
         model = keras.Sequential([keras.Input((n_features,)), keras.layers.Dense(1, activation="sigmoid")])
         model.compile(optimizer=keras.optimizers.Adam(0.05), loss="binary_crossentropy", jit_compile=False)
         return model
 
-    fp = ev.keras_fit_predict(build, epochs=5, batch_size=32,
-                              preprocessor=TabularPreprocessor.factory(["colour"], ["signal"]), seed=0)
-    res = ev.cross_validate(fp, X, y, n_splits=2, seed=0, verbose=False)
+    def accuracy(y_true, y_prob):
+        return float(np.mean((y_prob >= 0.5) == y_true))
+
+    fitted_on = []
+
+    class Recording(TabularPreprocessor):
+        def fit(self, frame):
+            fitted_on.append(frame.index.to_numpy())
+            return super().fit(frame)
+
+    fp = ev.keras_fit_predict(build, epochs=20, batch_size=32,
+                              preprocessor=Recording.factory(["colour"], ["signal"]), seed=0)
+    res = ev.cross_validate(fp, X, y, n_splits=2, seed=0, metric=accuracy, verbose=False)
     assert res.mean > 0.95
-    assert np.all((res.oof >= 0) & (res.oof <= 1))
+    # the folds are equally large, so the mean fold accuracy is the accuracy of the out-of-fold scores
+    assert np.mean((res.oof >= 0.5) == y) == pytest.approx(res.mean)
+    # one fresh preprocessor per fold, fitted on that fold's training rows and nothing else
+    assert len(fitted_on) == 2
+    for (train_idx, _), rows in zip(res.folds, fitted_on):
+        np.testing.assert_array_equal(rows, train_idx)
+
+    # the same model, budget and seed on the raw signal does not learn: the standardising did the work
+    raw = ev.keras_fit_predict(build, epochs=20, batch_size=32, seed=0)
+    res_raw = ev.cross_validate(raw, X[["signal"]], y, n_splits=2, seed=0, metric=accuracy, verbose=False)
+    assert res_raw.mean < 0.7
 
 
 def test_keras_fit_predict_bad_input():

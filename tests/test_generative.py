@@ -61,9 +61,10 @@ def test_score_rejects_bad_probabilities(bad, match):
         gen.score_probabilities(bad)
 
 
-@pytest.mark.parametrize("threshold", [0.0, 1.0, -0.5, 1.5, True, "0.9"])
-def test_score_rejects_bad_threshold(threshold):
-    with pytest.raises(ValueError, match="threshold"):
+@pytest.mark.parametrize("threshold, error", [(0.0, ValueError), (1.0, ValueError), (-0.5, ValueError),
+                                              (1.5, ValueError), (True, TypeError), ("0.9", TypeError)])
+def test_score_rejects_bad_threshold(threshold, error):
+    with pytest.raises(error, match="threshold"):
         gen.score_probabilities(_one_hot([1, 2]), threshold=threshold)
 
 
@@ -87,11 +88,26 @@ def test_quality_score_with_a_callable_batches_and_adds_channel():
 
 
 def test_quality_score_with_a_keras_model():
+    # a softmax layer with hand-set weights: a lit pixel in row r votes with logit 20 * brightness for
+    # class r // 3 (rows 0..27 cover classes 0..9), so each image's probabilities are known in closed form
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
                               keras.layers.Dense(10, activation="softmax")])
-    s = gen.quality_score(model, np.random.default_rng(0).random((8, 28, 28, 1)).astype("float32"))
-    assert s.n_images == 8 and 0.0 <= s.confident_share <= 1.0
-    assert sum(s.class_shares) == pytest.approx(1.0)
+    kernel = np.zeros((28, 28, 10), dtype="float32")
+    for row in range(28):
+        kernel[row, :, row // 3] = 20.0
+    model.layers[-1].set_weights([kernel.reshape(784, 10), np.zeros(10, dtype="float32")])
+    images = np.zeros((8, 28, 28, 1), dtype="float32")
+    for i, cls in enumerate([0, 1, 2, 3, 4]):
+        images[i, 3 * cls, 7] = 1.0                    # logit 20: p ~ 1, confident
+    images[5, 3 * 7, 7] = 0.1                          # logit 2 for class 7: p = e^2 / (e^2 + 9) = 0.45
+    # images 6 and 7 stay black: all logits 0, p = 0.1 everywhere, argmax class 0
+    s = gen.quality_score(model, images, threshold=0.4, batch_size=3)
+    low = math.exp(2) / (math.exp(2) + 9)
+    assert s.n_images == 8
+    assert s.confident_share == pytest.approx(6 / 8)   # the five lit images and the dim one (0.45 > 0.4)
+    assert s.class_shares == pytest.approx((3 / 8, 1 / 8, 1 / 8, 1 / 8, 1 / 8, 0, 0, 1 / 8, 0, 0))
+    assert s.largest_class_share == pytest.approx(3 / 8)
+    assert s.mean_confidence == pytest.approx((5 * 1.0 + low + 2 * 0.1) / 8, rel=1e-5)
 
 
 @pytest.mark.parametrize("images, match", [

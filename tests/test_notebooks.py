@@ -1,26 +1,43 @@
-"""Every notebook in notebooks/ is checked statically and executed in FAST mode with papermill.
+"""Every notebook in notebooks/ is checked statically and executed once, in FAST mode, with papermill.
 
-New notebooks are picked up by the glob; each must have a THRESHOLDS entry.
+That one run is checked twice: its recorded metrics against ``tests/thresholds.py``, and the outputs
+of its ``# NBVAL_CHECK_OUTPUT`` cells against the stored notebook, with nbval's comparison
+(``tests/nbcompare.py``). New notebooks are picked up by the glob; each must have a THRESHOLDS entry.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+import nbformat
 import pytest
+from nbcompare import compare_outputs
+from thresholds import THRESHOLDS, threshold_failures
 
-from thresholds import THRESHOLDS
+from course_lib.config import fast_from_env
+from course_lib.runner import NotebookResult, metadata_problems, run_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 MAX_STORED_BYTES = 1_500_000
-MODE = "fast" if os.environ.get("COURSE_FAST", "1") == "1" else "full"
+MODE = "fast" if fast_from_env() else "full"
+
+_RUNS: dict[Path, NotebookResult] = {}
 
 
 def _load(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def executed(path: Path, tmp_path_factory: pytest.TempPathFactory) -> NotebookResult:
+    """The notebook's one papermill run in this test session (run on first use, then reused)."""
+    if path not in _RUNS:
+        out = tmp_path_factory.mktemp(path.stem)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("COURSE_METRICS_DIR", str(out / "metrics"))
+            _RUNS[path] = run_notebook(path, out, fast=(MODE == "fast"))
+    return _RUNS[path]
 
 
 def test_there_are_notebooks():
@@ -52,26 +69,41 @@ def test_stored_notebook_is_clean(path: Path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_and_meets_thresholds(path: Path, tmp_path: Path, monkeypatch):
-    from course_lib.runner import run_notebook
+def test_stored_notebook_metadata_is_clean(path: Path):
+    problems = metadata_problems(_load(path))
+    assert not problems, f"{path.name}: " + "; ".join(problems) + " (store with `course run --fast --store`)"
 
-    monkeypatch.setenv("COURSE_METRICS_DIR", str(tmp_path / "metrics"))
-    result = run_notebook(path, tmp_path, fast=(MODE == "fast"))
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_notebook_shows_its_figures(path: Path):
+    missing = []
+    for index, cell in enumerate(_load(path)["cells"]):
+        shows = any(line.strip().startswith("plt.show()") for line in "".join(cell["source"]).splitlines())
+        if cell["cell_type"] == "code" and shows and not any(
+                "image/png" in output.get("data", {}) for output in cell.get("outputs", [])):
+            missing.append(index)
+    assert not missing, (f"{path.name}: cells {missing} call plt.show() but store no figure "
+                         "(store with `course run --fast --store`, which uses Jupyter's inline backend)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_and_meets_thresholds(path: Path, tmp_path_factory):
+    result = executed(path, tmp_path_factory)
     assert result.status == "ok", f"{path.name} failed: {result.error} (see {result.output})"
     metrics = result.metrics
     assert metrics.get("fast_mode") == (1.0 if MODE == "fast" else 0.0), "the notebook did not call notebook.start"
     expected = THRESHOLDS[path.stem][MODE]
     assert expected, f"{path.stem} has no {MODE} thresholds"
-    failures = []
-    for name, (op, bound) in expected.items():
-        if name not in metrics:
-            failures.append(f"{name} was not recorded")
-        elif op == ">=" and not metrics[name] >= bound:
-            failures.append(f"{name} = {metrics[name]:.6g}, expected >= {bound}")
-        elif op == "<=" and not metrics[name] <= bound:
-            failures.append(f"{name} = {metrics[name]:.6g}, expected <= {bound}")
-        elif op == "==" and not metrics[name] == bound:
-            failures.append(f"{name} = {metrics[name]:.6g}, expected exactly {bound}")
-        elif op not in (">=", "<=", "=="):
-            failures.append(f"{name}: unknown operator {op!r}")
+    failures = threshold_failures(metrics, expected)
     assert not failures, f"{path.stem}: " + "; ".join(failures)
+
+
+@pytest.mark.may_skip
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_checked_outputs_match_the_stored_notebook(path: Path, tmp_path_factory):
+    if MODE != "fast":
+        pytest.skip("stored outputs come from a FAST run: they are compared in FAST mode only")
+    result = executed(path, tmp_path_factory)
+    assert result.status == "ok", f"{path.name} failed: {result.error} (see {result.output})"
+    problems = compare_outputs(nbformat.read(result.output, as_version=4), nbformat.read(path, as_version=4))
+    assert not problems, f"{path.name}: " + "\n".join(problems)

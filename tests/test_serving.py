@@ -130,7 +130,7 @@ def test_service_process_arguments(tmp_path: Path):
         ServiceProcess(path, startup_timeout=0)
     svc = ServiceProcess(path)
     with pytest.raises(RuntimeError, match="not been started"):
-        svc.url
+        _ = svc.url
     assert svc.stop() is None and not svc.running
 
 

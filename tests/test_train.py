@@ -39,8 +39,8 @@ def test_fit_trains_and_reports(capsys):
     assert result.last("val_accuracy") > 0.8
     assert result.examples_per_second and result.examples_per_second > 0
     assert result.seconds > 0 and len(result.epoch_seconds) == 3
-    lines = [l for l in out.splitlines() if l.startswith("epoch ")]
-    assert [l.split(" - ")[0] for l in lines] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
+    lines = [line for line in out.splitlines() if line.startswith("epoch ")]
+    assert [line.split(" - ")[0] for line in lines] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
     assert "\b" not in out and "\r" not in out
     with pytest.raises(KeyError, match="not in the history"):
         result.last("f1")
@@ -95,7 +95,7 @@ def test_interrupted_training_resumes_from_saved_epoch(tmp_path, capsys):
     fresh.compile(**_compile())
     resumed = fit(fresh, x, y, epochs=5, batch_size=64, backup_dir=backup)
     second = capsys.readouterr().out
-    epochs_printed = [l.split(" - ")[0] for l in second.splitlines() if l.startswith("epoch ")]
+    epochs_printed = [line.split(" - ")[0] for line in second.splitlines() if line.startswith("epoch ")]
     assert epochs_printed == ["epoch 3/5", "epoch 4/5", "epoch 5/5"]
     assert resumed.epochs_run == 3
     # the resumed run starts from the saved weights: its first loss is close to the end of epoch 2
@@ -104,7 +104,7 @@ def test_interrupted_training_resumes_from_saved_epoch(tmp_path, capsys):
     probe.set_weights(weights_after_2)
     loss_after_2 = probe.evaluate(x, y, verbose=0)[0]
     assert resumed.history["loss"][0] < 1.2 * loss_after_2 + 0.05
-    assert not any(backup.iterdir()) if backup.exists() else True, "the backup is removed after a finished run"
+    assert not backup.exists(), "the backup is removed after a finished run"
 
 
 def test_interrupt_after_fires_when_the_next_epoch_begins():

@@ -50,7 +50,8 @@ def test_conv2d_numpy_small_example_by_hand():
     k = np.ones((2, 2, 1, 1))
     y = conv2d_numpy(x, k, bias=[1.0])
     assert y.shape == (2, 2, 1)
-    np.testing.assert_allclose(y[..., 0], [[0 + 1 + 3 + 4 + 1, 1 + 2 + 4 + 5 + 1], [3 + 4 + 6 + 7 + 1, 4 + 5 + 7 + 8 + 1]])
+    np.testing.assert_allclose(y[..., 0], [[0 + 1 + 3 + 4 + 1, 1 + 2 + 4 + 5 + 1],
+                                           [3 + 4 + 6 + 7 + 1, 4 + 5 + 7 + 8 + 1]])
 
 
 def test_conv2d_numpy_is_cross_correlation_not_flipped():

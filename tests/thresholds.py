@@ -7,12 +7,62 @@ and every metric named here must be recorded by the notebook. Values come from t
 issues and published reference results, never from tuning a threshold until it passes.
 """
 
-THRESHOLDS: dict[str, dict[str, dict[str, tuple[str, float]]]] = {
+from __future__ import annotations
+
+import math
+import operator
+from typing import Union
+
+# (op, value): the metric against a constant; (op, other, offset): against another metric recorded
+# in the same run plus an offset, e.g. ("<=", "bigram_val_loss", -0.1) or (">=", "untrained_score", 0.2)
+Bound = Union[tuple[str, float], tuple[str, str, float]]
+OPERATORS = {">=": operator.ge, "<=": operator.le, "==": operator.eq}
+
+
+def threshold_failures(metrics: dict[str, float], expected: dict[str, Bound]) -> list[str]:
+    """One message per threshold in ``expected`` that ``metrics`` misses; empty when all hold."""
+    failures = []
+    for name, bound in expected.items():
+        op = bound[0]
+        if op not in OPERATORS:
+            failures.append(f"{name}: unknown operator {op!r}")
+            continue
+        if name not in metrics:
+            failures.append(f"{name} was not recorded")
+            continue
+        if len(bound) == 3:
+            other, offset = bound[1], float(bound[2])
+            if other not in metrics:
+                failures.append(f"{other} was not recorded (needed to check {name})")
+                continue
+            limit, described = metrics[other] + offset, f"{other} {'+' if offset >= 0 else '-'} {abs(offset):g}"
+            described += f" = {limit:.6g}"
+        else:
+            limit = described = bound[1]
+        value = metrics[name]
+        if math.isnan(value) or not OPERATORS[op](value, limit):
+            failures.append(f"{name} = {value:.6g}, expected {op} {described}")
+    return failures
+
+
+# Chapter 09's claim about distillation at its size and budget: the distilled student copies the teacher
+# (KL from the teacher's softened predictions well below the student trained alone: FAST ratios 0.40, 0.26,
+# 0.45 over seeds 42, 1, 2), and gives no accuracy gain: at most 4 points worse (FAST: -0.020, -0.016,
+# -0.012; the full run measured 0.0), at most 2 points better (about two standard errors on 2 000 test
+# images). A gain beyond that would contradict the chapter's text, which must then change.
+DISTILLATION_CLAIM: dict[str, Bound] = {
+    "distillation_teacher_kl_ratio": ("<=", 0.6),
+    "student_distilled_accuracy": (">=", "student_alone_accuracy", -0.04),
+    "distillation_gain": ("<=", 0.02),
+}
+
+THRESHOLDS: dict[str, dict[str, dict[str, Bound]]] = {
     "00_setup": {
+        # every registered dataset must be found (mirror or cache) without a download;
         # resumed_epochs: interrupted after 1 of 3 epochs, the resumed run must do exactly the other 2
-        "fast": {"datasets_available": (">=", 1), "tensorflow_matmul_ok": ("==", 1), "resumed_epochs": ("==", 2),
+        "fast": {"datasets_missing": ("==", 0), "tensorflow_matmul_ok": ("==", 1), "resumed_epochs": ("==", 2),
                  "val_accuracy": (">=", 0.80)},
-        "full": {"datasets_available": (">=", 1), "tensorflow_matmul_ok": ("==", 1), "resumed_epochs": ("==", 2),
+        "full": {"datasets_missing": ("==", 0), "tensorflow_matmul_ok": ("==", 1), "resumed_epochs": ("==", 2),
                  "val_accuracy": (">=", 0.96)},
     },
     "01_concepts": {
@@ -78,9 +128,11 @@ THRESHOLDS: dict[str, dict[str, dict[str, tuple[str, float]]]] = {
         # issue 5: attention from scratch agrees with keras.layers.MultiHeadAttention to < 1e-5 (and
         # the corrected RNN recurrence with SimpleRNN); RNN and Transformer >= 0.85 IMDB test
         # accuracy and BERT >= 0.86 SST-2 dev accuracy and F1 in full mode (BERT-Mini 85.9,
-        # Turc et al. 2019); the MLM loss must fall. FAST trains on 2 000 reviews / 320 sentences:
+        # Turc et al. 2019); the MLM loss must fall. FAST trains on 2 000 reviews / 480 sentences:
         # 0.6 is far above chance (0.5; 6 standard errors on 1 000 test reviews, 2.8 on 200 dev
-        # sentences) and above a constant guess's macro F1 (0.34).
+        # sentences) and above a constant guess's macro F1 (0.34). BERT FAST over seeds 42, 1, 2, 0, 7, 123
+        # with 30 steps: dev accuracy 0.805 / 0.785 / 0.805 / 0.755 / 0.75 / 0.775, macro F1 0.805 / 0.784 /
+        # 0.804 / 0.755 / 0.749 / 0.773 (with the earlier 20 steps seed 7 gave 0.575 and seed 0 0.64).
         "fast": {"simple_rnn_max_abs_diff": ("<=", 1e-5), "mha_max_abs_diff": ("<=", 1e-5),
                  "mha_scores_max_abs_diff": ("<=", 1e-5), "rnn_test_accuracy": (">=", 0.6),
                  "transformer_test_accuracy": (">=", 0.6), "mlm_loss_ratio": ("<=", 0.9),
@@ -94,9 +146,20 @@ THRESHOLDS: dict[str, dict[str, dict[str, tuple[str, float]]]] = {
     "07_generative": {
         # FAST: the VAE's test loss well below its value at initialisation (~543 nats = 784 log 2),
         # a judge far above chance (0.1) that labels real digits confidently and evenly, and a
-        # generator whose mean image has moved most of the way from uniform grey to a digit's.
+        # trained generator measured against the untrained one by the same judge: its samples spread
+        # over the classes (the untrained one's grey noise, like an "average digit", is all one class;
+        # a collapsed generator is mostly one), the judge is more confident about them, and their mean
+        # image has moved most of the way from uniform grey to a digit's. FAST GAN over seeds 42, 1, 2, 3, 4
+        # (400 updates at 5e-4): class entropy 0.92 / 0.93 / 0.91 / 0.89 / 0.94 (untrained 0, 0.16 for
+        # seed 4), largest class 0.19 / 0.20 / 0.19 / 0.23 / 0.18 (untrained 1.0, 0.88 for seed 4), mean
+        # confidence 0.58 / 0.62 / 0.63 / 0.66 / 0.69 against the untrained generator's 0.46 / 0.53 /
+        # 0.43 / 0.50 / 0.39. (With the earlier 120 updates at 2e-4: entropy 0.47 and 0.55, confidence
+        # 0.31 and 0.21, below the untrained generator's.)
         "fast": {"vae_loss_ratio_to_init": ("<=", 0.5), "judge_test_accuracy": (">=", 0.9),
                  "real_confident_share": (">=", 0.7), "real_class_entropy": (">=", 0.95),
+                 "gan_class_entropy": (">=", "gan_untrained_class_entropy", 0.5),
+                 "gan_largest_class_share": ("<=", "gan_untrained_largest_class_share", -0.5),
+                 "gan_mean_confidence": (">=", "gan_untrained_mean_confidence", 0.05),
                  "gan_mean_image_distance_ratio": ("<=", 0.5)},
         # full: issue 6 (test total loss <= 155 nats per image; keras.io reports ~147); a judge at
         # MNIST-CNN accuracy; a GAN whose samples are recognisable digits of every class.
@@ -108,19 +171,33 @@ THRESHOLDS: dict[str, dict[str, dict[str, tuple[str, float]]]] = {
     # --- 08_applications ---
     # Issue targets (full mode): credit MLP 5-fold CV ROC AUC >= 0.75; breast-cancer ROC AUC >= 0.98;
     # matrix factorisation test RMSE <= 0.95 and better than the global-mean and bias baselines;
-    # sentiment accuracy >= 0.85. The cost-chosen threshold must not cost more than 0.5 on the
-    # test set. Other bounds are "clearly above chance": AUC 0.5, all-positive F1 0.5 on waimai,
-    # majority-class accuracy 0.667, random hit rate@10 about 0.08, global-mean RMSE 1.13.
+    # sentiment accuracy >= 0.85. Other bounds are "clearly above chance": AUC 0.5, all-positive F1 0.5
+    # on waimai, majority-class accuracy 0.667. Baselines from the same run: the cost-chosen threshold
+    # must beat the 0.5 threshold and the cheaper trivial policy (refuse or accept everyone) by a clear
+    # margin per applicant (0.05 is about one standard error on 200 test applicants); matrix
+    # factorisation must beat the global mean and the biases on RMSE (paired RMSE differences on 10 000
+    # test ratings have a standard error near 0.002) and random top-10 lists on hit rate; and, as the
+    # chapter says, the popularity list beats it on hit rate (a model trained on RMSE is no ranker).
+    # Three seeds (42, 1, 2), FAST: chosen cost 0.56 / 0.47 / 0.625 vs 0.70 trivial; saving
+    # 0.495 / 0.40 / 0.52; MF gain over biases 0.019 / 0.020 / 0.017; hit rate MF 0.46 / 0.48 / 0.46,
+    # popularity 0.65 / 0.65 / 0.66, random 0.08 / 0.08 / 0.07.
     "08_applications": {
         "fast": {"credit_mlp_cv_auc": (">=", 0.70), "credit_logistic_cv_auc": (">=", 0.70),
-                 "credit_test_cost_saving": (">=", 0.0), "cancer_test_auc": (">=", 0.97),
-                 "rec_mf_rmse": ("<=", 1.0), "rec_mf_gain_over_global": (">=", 0.0),
-                 "rec_mf_hit_rate_at_10": (">=", 0.2),
+                 "credit_test_cost_saving": (">=", 0.2),
+                 "credit_test_cost_chosen_threshold": ("<=", "credit_test_cost_best_trivial", -0.05),
+                 "cancer_test_auc": (">=", 0.97),
+                 "rec_mf_rmse": ("<=", 1.0), "rec_mf_gain_over_global": (">=", 0.1),
+                 "rec_mf_gain_over_bias": (">=", 0.005),
+                 "rec_mf_hit_rate_at_10": (">=", "rec_random_hit_rate_at_10", 0.2),
+                 "rec_popularity_hit_rate_at_10": (">=", "rec_mf_hit_rate_at_10", 0.05),
                  "sentiment_test_accuracy": (">=", 0.75), "sentiment_test_f1": (">=", 0.6)},
         "full": {"credit_mlp_cv_auc": (">=", 0.75), "credit_logistic_cv_auc": (">=", 0.70),
-                 "credit_test_cost_saving": (">=", 0.0), "cancer_test_auc": (">=", 0.98),
-                 "rec_mf_rmse": ("<=", 0.95), "rec_mf_gain_over_global": (">=", 0.0),
-                 "rec_mf_gain_over_bias": (">=", 0.0), "rec_mf_hit_rate_at_10": (">=", 0.2),
+                 "credit_test_cost_saving": (">=", 0.2),
+                 "credit_test_cost_chosen_threshold": ("<=", "credit_test_cost_best_trivial", -0.05),
+                 "cancer_test_auc": (">=", 0.98),
+                 "rec_mf_rmse": ("<=", 0.95), "rec_mf_gain_over_global": (">=", 0.1),
+                 "rec_mf_gain_over_bias": (">=", 0.01),
+                 "rec_mf_hit_rate_at_10": (">=", "rec_random_hit_rate_at_10", 0.2),
                  "sentiment_test_accuracy": (">=", 0.85), "sentiment_test_f1": (">=", 0.6)},
     },
     # --- 09_deployment ---
@@ -131,12 +208,14 @@ THRESHOLDS: dict[str, dict[str, dict[str, tuple[str, float]]]] = {
                  "savedmodel_max_abs_diff": ("<=", 1e-5), "service_max_abs_diff": ("<=", 1e-5),
                  "bad_requests_rejected_share": (">=", 1.0), "int8_accuracy_drop": ("<=", 0.01),
                  "int8_size_ratio": (">=", 3.5), "pruned_sparsity": (">=", 0.79), "pruned_accuracy": (">=", 0.85),
-                 "student_alone_accuracy": (">=", 0.8), "student_distilled_accuracy": (">=", 0.8)},
+                 "student_alone_accuracy": (">=", 0.8), "student_distilled_accuracy": (">=", 0.8),
+                 **DISTILLATION_CLAIM},
         "full": {"test_accuracy": (">=", 0.97), "keras_reload_max_abs_diff": ("<=", 1e-6),
                  "savedmodel_max_abs_diff": ("<=", 1e-5), "service_max_abs_diff": ("<=", 1e-5),
                  "bad_requests_rejected_share": (">=", 1.0), "int8_accuracy_drop": ("<=", 0.01),
                  "int8_size_ratio": (">=", 3.5), "pruned_sparsity": (">=", 0.79), "pruned_accuracy_drop": ("<=", 0.01),
-                 "student_alone_accuracy": (">=", 0.93), "student_distilled_accuracy": (">=", 0.93)},
+                 "student_alone_accuracy": (">=", 0.93), "student_distilled_accuracy": (">=", 0.93),
+                 **DISTILLATION_CLAIM},
     },
     # --- 10_scale_and_responsibility ---
     "10_scale_and_responsibility": {

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
+
+from ..files import staged_folder
 
 #: Seed of the fixed shuffles that mix the classes of datasets stored one class per folder.
 SHUFFLE_SEED = 1234
@@ -26,25 +26,10 @@ def save_arrays(folder: Path, arrays: Mapping[str, np.ndarray]) -> None:
     ``.complete`` marker, so a reader never sees half a cache (and two processes building the
     same cache at once do not clash: the first one to finish wins).
     """
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=folder.name + ".", suffix=".tmp", dir=folder.parent))
-    try:
+    with staged_folder(folder) as tmp:
         for key, value in arrays.items():
             np.save(tmp / f"{key}.npy", np.ascontiguousarray(value), allow_pickle=False)
         (tmp / ".complete").write_text(",".join(arrays) + "\n")
-        if (folder / ".complete").is_file():
-            return  # another process finished the same cache first: keep theirs
-        if folder.exists():
-            shutil.rmtree(folder, ignore_errors=True)  # an incomplete leftover
-        try:
-            os.replace(tmp, folder)
-        except OSError:
-            if not (folder / ".complete").is_file():
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def load_arrays(folder: Path) -> dict[str, np.ndarray] | None:

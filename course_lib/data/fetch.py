@@ -33,7 +33,10 @@ from pathlib import Path
 from typing import Literal
 from collections.abc import Mapping
 
+from .. import __version__
+from .._validate import positive_int
 from ..config import DATA_DIR_ENV, OFFLINE_ENV, cache_dir, data_dir, offline
+from ..files import publish_file, temp_sibling, write_bytes_atomic
 from .registry import DatasetSpec, Download, get_spec
 
 __all__ = [
@@ -45,7 +48,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20
-_USER_AGENT = "course_lib-dataset-fetch/0.1 (+python urllib)"
+_USER_AGENT = f"course_lib-dataset-fetch/{__version__} (+python urllib)"
 # Per-process verdicts: (path, size, mtime_ns, content) -> sha256 actually computed.
 _HASHES: dict[tuple[str, int, int, str], str] = {}
 
@@ -117,7 +120,8 @@ def file_sha256(path: Path, content: Literal["raw", "gunzip"] = "raw") -> str:
             while chunk := fh.read(_CHUNK):
                 digest.update(chunk)
     except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
-        raise ChecksumMismatchError(f"{path} cannot be read as {'gzip' if content == 'gunzip' else 'a file'}: {exc}") from exc
+        what = "gzip" if content == "gunzip" else "a file"
+        raise ChecksumMismatchError(f"{path} cannot be read as {what}: {exc}") from exc
     _HASHES[key] = digest.hexdigest()
     return _HASHES[key]
 
@@ -209,9 +213,7 @@ def _extract_members(spec: DatasetSpec, folder: Path, verify: bool) -> Located:
             if verify and fspec.content == "raw" and hashlib.sha256(data).hexdigest() != fspec.sha256:
                 raise ChecksumMismatchError(f"{member} inside {folder / d.filename} does not have the "
                                             f"expected sha256 {fspec.sha256}")
-            tmp = target.with_name(f"{name}.{os.getpid()}.part")
-            tmp.write_bytes(data)
-            os.replace(tmp, target)
+            write_bytes_atomic(target, data, suffix=".part")
     return Located(spec, "cache", "mirror", folder, {n: folder / n for n in spec.file_names})
 
 
@@ -262,6 +264,7 @@ def download_file(url: str, dest: Path, sha256: str | None, *, size: int | None 
 
     Raises:
         UnverifiedDownloadError: ``sha256`` is None and ``verify`` is true.
+        TypeError, ValueError: ``tries`` is not an integer >= 1.
         ChecksumMismatchError: the bytes do not match ``sha256`` (the partial file is deleted).
         OSError: the last network error after ``tries`` attempts (urllib.error.URLError,
             TimeoutError, ...).
@@ -269,11 +272,10 @@ def download_file(url: str, dest: Path, sha256: str | None, *, size: int | None 
     if sha256 is None and verify:
         raise UnverifiedDownloadError(f"No published sha256 is known for {url}; refusing an unverified "
                                       f"download. Pass verify=False to accept it anyway.")
-    if tries < 1:
-        raise ValueError(f"tries must be >= 1, got {tries}")
+    tries = positive_int("tries", tries)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(f"{dest.name}.{os.getpid()}.part")  # per process: parallel runs do not clash
+    part = temp_sibling(dest, ".part")  # per process: parallel runs do not clash
     last: BaseException | None = None
     for attempt in range(tries):
         digest, received = hashlib.sha256(), 0
@@ -305,7 +307,7 @@ def download_file(url: str, dest: Path, sha256: str | None, *, size: int | None 
     if size is not None and received != size:
         part.unlink(missing_ok=True)
         raise ChecksumMismatchError(f"Download {url} has {received} bytes, expected {size}; the file was deleted.")
-    os.replace(part, dest)
+    publish_file(part, dest)
     st = dest.stat()
     _HASHES[(str(dest.resolve()), st.st_size, st.st_mtime_ns, "raw")] = actual
     return dest

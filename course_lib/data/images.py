@@ -15,15 +15,15 @@ import gzip
 import io
 import logging
 import re
-import shutil
 import tarfile
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._validate import check_shape, positive_int
+from ..files import staged_folder
 from ._util import SHUFFLE_SEED, fixed_permutation, load_arrays, save_arrays
 from .fetch import Located, cache_folder, locate
 
@@ -237,8 +237,8 @@ def load_cifar10(num_train: int | None = None, num_test: int | None = None) -> A
         ``(N, 1)`` labels indexing :data:`CIFAR10_CLASSES`.
     """
     for name, value in (("num_train", num_train), ("num_test", num_test)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
-            raise ValueError(f"{name} must be a positive number of images or None (all), got {value!r}")
+        if value is not None:
+            positive_int(name, value, expected="a positive number of images or None (all)")
     loc = locate("cifar10")
     source = next(iter(loc.paths))
     key = loc.source_hash(source)[:16]
@@ -347,25 +347,13 @@ def _cats_vs_dogs_folder(loc: Located) -> Path:
     base = cache_folder(loc.spec, create=True) / f"unpacked-{loc.layout}-{loc.source_hash(source)[:16]}"
     if (base / ".complete").is_file():
         return base / _SMALL
-    tmp = Path(tempfile.mkdtemp(prefix="unpacking-", dir=base.parent))
-    try:
+    with staged_folder(base) as tmp:  # another process may finish first: then its copy is kept
         if loc.layout == "mirror":
             _safe_extract(loc[source], tmp, prefix=_SMALL + "/")
         else:
             log.info("drawing 4 000 images from %s (first time only)", loc[source])
             build_cats_vs_dogs_from_zip(loc[source], tmp)
         (tmp / ".complete").write_text(str(loc[source]) + "\n")
-        if not (base / ".complete").is_file():  # else another process finished first
-            if base.exists():
-                shutil.rmtree(base, ignore_errors=True)
-            try:
-                tmp.rename(base)
-            except OSError:
-                if not (base / ".complete").is_file():
-                    raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return base / _SMALL
 
 
@@ -408,9 +396,7 @@ def load_cats_vs_dogs(image_size: tuple[int, int] = (160, 160)) -> Arrays:
         ``uint8`` ``(2000,)`` labels (0 = cat, 1 = dog; :data:`CATS_VS_DOGS_CLASSES`), in the
         row order of :func:`cats_vs_dogs_files`.
     """
-    if (len(image_size) != 2 or not all(isinstance(s, (int, np.integer)) and s > 0 for s in image_size)):
-        raise ValueError(f"image_size must be (height, width) with positive integers, got {image_size!r}")
-    height, width = int(image_size[0]), int(image_size[1])
+    height, width = check_shape("image_size", image_size, length=2, expected="(height, width) with positive integers")
     loc = locate("cats_vs_dogs")
     key = loc.source_hash(next(iter(loc.paths)))[:16]
     folder = cache_folder(loc.spec, create=True) / f"arrays-{loc.layout}-{key}-{height}x{width}-draft"

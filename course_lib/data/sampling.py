@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import check_int, positive_int
+
 __all__ = ["subset"]
 
 
@@ -87,12 +89,11 @@ def subset(x: Any, y: Any = None, n: int = 1000, seed: int = 0, stratify: bool =
         ``(x_subset, y_subset)`` of the same types (``y_subset`` is None when ``y`` is None).
 
     Raises:
-        ValueError: ``n`` is not a positive integer, or ``x`` and ``y`` lengths differ.
+        TypeError: ``n`` or ``seed`` is not an integer.
+        ValueError: ``n`` is below 1, ``seed`` below 0, or ``x`` and ``y`` lengths differ.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    positive_int("n", n)
+    check_int("seed", seed, minimum=0)
     total = _length(x, "x")
     if y is not None and _length(y, "y") != total:
         raise ValueError(f"x has {total} examples but y has {_length(y, 'y')}")
