@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import os
 import random
+import re
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +65,30 @@ def project_root(start: Path | None = None) -> Path | None:
         if (folder / "pyproject.toml").is_file() and (folder / "course_lib").is_dir():
             return folder
     return None
+
+
+def shorten_paths(text: str, root: Path | None = None) -> str:
+    """``text`` with this machine's absolute paths written so that they read the same on any machine.
+
+    Paths inside the project (``root``, default :func:`project_root`) become relative to it
+    (``build/metrics``), paths beside it start with ``../`` (``../shared/datasets``), and paths in the
+    system's temporary folder or the home folder start with ``<tmp>`` or ``~``. Used for what notebooks
+    print, so that stored outputs show no machine's folders.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    root = root or project_root()
+    prefixes = [(Path(tempfile.gettempdir()).resolve(), "<tmp>"), (Path.home().resolve(), "~")]
+    if root is not None:
+        prefixes += [(root.resolve(), "."), (root.resolve().parent, "..")]
+    for folder, short in sorted(prefixes, key=lambda item: len(str(item[0])), reverse=True):
+        if str(folder) == "/":
+            continue
+        start = r"(?<![\w./-])" + re.escape(str(folder))
+        if short == ".":                                  # inside the project: build/metrics, not ./build/metrics
+            text = re.sub(start + "/", "", text)
+        text = re.sub(start + r"(?=/|(?![\w.-]))", short, text)
+    return text
 
 
 def data_dir() -> Path | None:
