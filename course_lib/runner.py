@@ -36,6 +36,7 @@ class NotebookResult:
 _NOISE = [
     re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$"),
     re.compile(r"^[IWE]\d{4} [\d:. ]+\d+ (cudart_stub|cpu_feature_guard|cuda_platform|cuda_executor|port)\.cc:\d+\] "),
+    re.compile(r"^E\d{4} [\d:. ]+\d+ util\.cc:\d+\] oneDNN supports DT_INT64 only on platforms with AVX-512\. "),
     re.compile(r"^To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags\.$"),
 ]
 

@@ -202,3 +202,49 @@ def test_full_run_augmentation_shifts_by_whole_pixels():
     shifted = np.asarray(load("resnet_cifar_full").cifar_augmentation()(images, training=True))
     assert np.isin(shifted, image).all()                        # every pixel value is one of the image's
     assert not np.array_equal(shifted, images)                 # and the images did move
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--new-tokens", "0,8"], "--new-tokens must be positive integers separated by commas, got '0,8'"),
+    (["--new-tokens", "8,x"], "--new-tokens must be positive integers separated by commas, got '8,x'"),
+    (["--new-tokens", ""], "--new-tokens must be positive integers separated by commas"),
+    (["--context", "16", "--new-tokens", "8,16"],
+     "--new-tokens 16 plus the one-token prompt exceed --context 16; generate at most 15 tokens"),
+    (["--repeats", "0"], "--repeats must be at least 1, got 0"),
+    (["--depth", "0"], "--depth must be at least 1, got 0"),
+    (["--vocab", "-2"], "--vocab must be at least 1, got -2"),
+    (["--width", "30", "--heads", "4"], r"--width \(30\) must be a multiple of --heads \(4\)"),
+])
+def test_kv_cache_benchmark_rejects_bad_arguments(monkeypatch, argv, message):
+    module = load("gpt_kv_cache")
+    monkeypatch.setattr(sys, "argv", ["gpt_kv_cache.py", *argv])
+    with pytest.raises(ValueError, match=message):
+        module.main()
+
+
+def test_kv_cache_benchmark_defaults_are_the_chapters_sizes():
+    args = load("gpt_kv_cache").parse_args([])
+    assert (args.depth, args.width, args.heads, args.context, args.vocab, args.new_tokens, args.repeats) \
+        == (4, 128, 4, 512, 65, [256, 448], 3)
+    assert load("gpt_kv_cache").parse_args(["--context", "9", "--new-tokens", "8"]).new_tokens == [8]   # 8 + 1 fit
+
+
+def test_kv_cache_benchmark_runs_and_prints_both_speeds(monkeypatch, capsys):
+    module = load("gpt_kv_cache")
+    monkeypatch.setattr(sys, "argv", ["gpt_kv_cache.py", "--depth", "1", "--width", "16", "--heads", "2",
+                                      "--context", "16", "--vocab", "7", "--new-tokens", "3,15", "--repeats", "2"])
+    results = module.main()
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3
+    assert re.fullmatch(r"GPT depth 1, width 16, heads 2, context 16, vocab 7: [\d,]+ parameters; "
+                        rf"Keras backend {keras.backend.backend()}; median of 2 run\(s\)", lines[0])
+    number = r"\d+\.\d+"
+    for line, new, result in zip(lines[1:], (3, 15), results):
+        match = re.fullmatch(rf"\s*{new} new tokens: cache\s+({number}) tokens/s, no cache\s+({number}) tokens/s, "
+                             rf"ratio\s+({number})x, max \|logit difference\| (\S+), same tokens: yes", line)
+        assert match, line
+        assert result["new_tokens"] == new and result["same_tokens"]
+        assert result["cache_tokens_per_s"] > 0 and result["no_cache_tokens_per_s"] > 0
+        assert result["ratio"] == pytest.approx(result["cache_tokens_per_s"] / result["no_cache_tokens_per_s"])
+        assert float(match.group(4)) == pytest.approx(result["max_logit_difference"], rel=0.01, abs=1e-12)
+        assert result["max_logit_difference"] < 1e-4

@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from course_lib.data.registry import REGISTRY, DatasetSpec, get_spec
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 EXPECTED = {"mnist", "fashion_mnist", "cifar10", "cats_vs_dogs", "imdb", "sst2", "rt_polarity",
-            "chnsenticorp", "waimai_10k", "german_credit", "movielens_100k"}
+            "chnsenticorp", "waimai_10k", "german_credit", "movielens_100k", "tiny_shakespeare", "tang_poems"}
 
 
 def mirror_root() -> Path:
@@ -105,12 +106,27 @@ def test_gunzip_hashes_are_of_the_decompressed_mirror_files(name):
 
 
 def test_byte_identical_downloads_use_the_mirror_hash():
-    for name in ("sst2", "rt_polarity", "chnsenticorp", "waimai_10k", "german_credit"):
+    for name in ("sst2", "rt_polarity", "chnsenticorp", "waimai_10k", "german_credit", "tiny_shakespeare"):
         spec = REGISTRY[name]
         for d in spec.downloads:
             if d.filename in spec.file_names:
                 assert d.sha256 == spec.file(d.filename).sha256, (name, d.filename)
                 assert d.size == spec.file(d.filename).size, (name, d.filename)
+
+
+def test_tang_poem_downloads_are_the_members_of_the_mirror_tarball():
+    """The 58 download hashes were computed from the mirror tarball's members (byte-identical, says its README)."""
+    spec = REGISTRY["tang_poems"]
+    assert [d.filename for d in spec.downloads] == [f"poet.tang.{n}.json" for n in range(0, 58_000, 1000)]
+    assert all(d.urls == ("https://raw.githubusercontent.com/chinese-poetry/chinese-poetry/"
+                          "99ebbef7e1345c0985c44b9fd96a3f9e776f117b/%E5%85%A8%E5%94%90%E8%AF%97/" + d.filename,)
+               for d in spec.downloads)
+    with tarfile.open(mirror_root() / spec.folder / spec.files[0].name) as tar:
+        members = {m.name: tar.extractfile(m).read() for m in tar if m.isfile()}
+    assert set(members) == {f"tang-poems/{d.filename}" for d in spec.downloads} | {"tang-poems/LICENSE"}
+    for d in spec.downloads:
+        data = members[f"tang-poems/{d.filename}"]
+        assert (hashlib.sha256(data).hexdigest(), len(data)) == (d.sha256, d.size), d.filename
 
 
 def test_importing_the_package_does_not_import_tensorflow():

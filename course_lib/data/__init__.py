@@ -9,6 +9,8 @@ Modules, one concern each:
 - :mod:`~course_lib.data.images`    MNIST, Fashion-MNIST, CIFAR-10, cats vs dogs
 - :mod:`~course_lib.data.text`      IMDB, SST-2, rt-polarity, ChnSentiCorp, waimai_10k
 - :mod:`~course_lib.data.tables`    German credit, MovieLens 100K, scikit-learn tables
+- :mod:`~course_lib.data.corpora`   language-modelling corpora: Tiny Shakespeare, the Tang poems
+  (全唐诗) and their quatrains (:func:`tang_quatrains`, :func:`quatrain_form_ok`)
 - :mod:`~course_lib.data.pipeline`  :func:`make_dataset`, :func:`image_dataset_from_files`
 - :mod:`~course_lib.data.sampling`  :func:`subset` (stratified FAST-mode samples)
 - :mod:`~course_lib.data.status`    :func:`dataset_status` for ``course doctor``
@@ -16,6 +18,7 @@ Modules, one concern each:
 Importing this package does not import TensorFlow.
 """
 
+from .corpora import load_tang_poems, load_tiny_shakespeare, quatrain_form_ok, tang_quatrains
 from .fetch import (ChecksumMismatchError, DatasetError, DatasetNotAvailableError, Located,
                     UnverifiedDownloadError, locate)
 from .images import (CATS_VS_DOGS_CLASSES, CIFAR10_CLASSES, FASHION_MNIST_CLASSES, MNIST_CLASSES,
@@ -36,5 +39,6 @@ __all__ = [
     "MNIST_CLASSES", "FASHION_MNIST_CLASSES", "CIFAR10_CLASSES", "CATS_VS_DOGS_CLASSES",
     "load_imdb", "load_sst2", "load_rt_polarity", "load_chnsenticorp", "load_waimai",
     "load_german_credit", "load_movielens_100k", "load_sklearn_table", "SKLEARN_TABLES",
+    "load_tiny_shakespeare", "load_tang_poems", "tang_quatrains", "quatrain_form_ok",
     "make_dataset", "image_dataset_from_files", "subset",
 ]
