@@ -35,7 +35,9 @@ class NotebookResult:
 # stored notebooks drop exactly these lines. Any other stderr output is kept.
 _NOISE = [
     re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$"),
-    re.compile(r"^[IWE]\d{4} [\d:. ]+\d+ (cudart_stub|cpu_feature_guard|cuda_platform|cuda_executor|port)\.cc:\d+\] "),
+    re.compile(r"^[IWE]\d{4} [\d:. ]+\d+ (cudart_stub|cpu_feature_guard|cuda_platform|cuda_executor|port|service"
+               r"|generator_dataset_op)\.cc:\d+\] "),
+    re.compile(r"^I\d{4} [\d:. ]+\d+ device_compiler\.h:\d+\] Compiled cluster using XLA!"),
     re.compile(r"^E\d{4} [\d:. ]+\d+ util\.cc:\d+\] oneDNN supports DT_INT64 only on platforms with AVX-512\. "),
     re.compile(r"^To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags\.$"),
 ]
