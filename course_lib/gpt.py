@@ -272,9 +272,8 @@ def generate(model: GPT, prompt: list[int] | np.ndarray, new_tokens: int, *,
     (work grows linearly). Both give the same logits. The sequence may not outgrow
     ``model.context``.
 
-    ``functions`` reuses compiled forward functions between calls (from a previous result's
-    ``generate`` is not needed: pass ``None`` and they are compiled here; compile time is not
-    counted in ``seconds``).
+    ``functions``: the pair :func:`forward_functions` returns, to reuse one compilation over many
+    calls; ``None`` compiles them here. Compile time is never counted in ``seconds``.
     """
     import time as _time
 
