@@ -4,10 +4,13 @@ Not a test: it measures and reports. It starts the service in a subprocess
 (:class:`course_lib.serving.ServiceProcess`), warms it up, then runs ``--clients`` client threads,
 each sending ``--requests`` POST /predict requests of ``--batch`` MNIST-shaped examples over a
 keep-alive session, and reports requests/s, examples/s and the p50/p90/p99 latency of a request.
-Every answer is checked to be a 200 with the right number of predictions.
+Every answer is checked to be a 200 with the right number of predictions; 503 answers (the
+service shedding load: ``--max-concurrency`` at work and ``--max-queue`` waiting) are counted apart.
 
     python benchmarks/serve_benchmark.py                       # the chapter's MLP, untrained weights
+    python benchmarks/serve_benchmark.py --clients 16 --requests 60      # p99 under concurrency
     python benchmarks/serve_benchmark.py --model model.keras --clients 4 --batch 8 --output result.json
+    python benchmarks/serve_benchmark.py --serve-option=--max-concurrency=2   # options for course serve
 
 Without ``--model`` it saves notebook 09's MLP (784-256-128-10), built by the notebook's own
 ``build_mlp`` (read from ``notebooks/09_deployment.ipynb``), with random weights: the service's
@@ -59,6 +62,7 @@ def run_load(url: str, clients: int, requests_per_client: int, batch: int, seed:
                 for _ in range(16)]
     latencies: list[float] = []
     failures: list[str] = []
+    shed = [0]
     lock = threading.Lock()
     start_gate = threading.Barrier(clients + 1)
 
@@ -72,7 +76,10 @@ def run_load(url: str, clients: int, requests_per_client: int, batch: int, seed:
                 reply = session.post(url + "/predict", data=body, headers={"Content-Type": "application/json"},
                                      timeout=120)
                 elapsed = (time.perf_counter() - started) * 1000.0
-                if reply.status_code != 200 or len(reply.json()["predictions"]) != batch:
+                if reply.status_code == 503:
+                    with lock:
+                        shed[0] += 1
+                elif reply.status_code != 200 or len(reply.json()["predictions"]) != batch:
                     with lock:
                         failures.append(f"{reply.status_code}: {reply.text[:100]}")
                 mine.append(elapsed)
@@ -86,7 +93,8 @@ def run_load(url: str, clients: int, requests_per_client: int, batch: int, seed:
     began = time.perf_counter()
     for t in threads:
         t.join()
-    return {"latencies_ms": latencies, "seconds": time.perf_counter() - began, "failures": failures}
+    return {"latencies_ms": latencies, "seconds": time.perf_counter() - began, "failures": failures,
+            "shed_503": shed[0]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=250, help="requests per client (default 250)")
     parser.add_argument("--batch", type=int, default=1, help="examples per request (default 1)")
     parser.add_argument("--output", default="build/serve_benchmark.json", help="where to write the JSON result")
+    parser.add_argument("--serve-option", action="append", default=[],
+                        help="an option for course serve, e.g. --serve-option=--max-concurrency=2 (repeatable)")
     args = parser.parse_args(argv)
     if args.clients < 1 or args.requests < 1 or not 1 <= args.batch <= 256:
         parser.error("--clients and --requests must be >= 1 and --batch between 1 and 256")
@@ -106,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         model_path = Path(args.model) if args.model else build_default_model(Path(tmp) / "mnist_mlp.keras")
         started = time.perf_counter()
-        with ServiceProcess(model_path, startup_timeout=300) as service:
+        options = [part for option in args.serve_option for part in option.split("=", 1)]
+        options += ["--log-level", "warning"]          # no access-log line per request while measuring
+        with ServiceProcess(model_path, startup_timeout=300, options=options) as service:
             startup = time.perf_counter() - started
             run_load(service.url, 1, 20, args.batch, seed=1)             # warm-up, not counted
             result = run_load(service.url, args.clients, args.requests, args.batch)
@@ -117,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "model_version": version,
         "clients": args.clients, "requests": total, "batch": args.batch,
-        "failed": len(result["failures"]),
+        "failed": len(result["failures"]), "shed_503": result["shed_503"],
+        "serve_options": args.serve_option,
         "seconds": round(result["seconds"], 3),
         "requests_per_second": round(total / result["seconds"], 1),
         "examples_per_second": round(total * args.batch / result["seconds"], 1),
@@ -131,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"throughput: {report['requests_per_second']} requests/s, {report['examples_per_second']} examples/s")
     lat = report["latency_ms"]
     print(f"latency per request: p50 {lat['p50']} ms, p90 {lat['p90']} ms, p99 {lat['p99']} ms, max {lat['max']} ms")
-    print(f"failed answers: {report['failed']}; machine load average {report['machine']['load_average_1min']} "
+    print(f"failed answers: {report['failed']}, 503 (load shed): {report['shed_503']}; "
+          f"machine load average {report['machine']['load_average_1min']} "
           f"on {report['machine']['cpus']} CPUs")
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)

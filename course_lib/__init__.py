@@ -20,7 +20,9 @@ Small helpers the modules above share, one concern each:
 - :mod:`course_lib._validate`   argument checks: TypeError for a wrong type, ValueError for a wrong value
 - :mod:`course_lib.files`       atomic publishing of files and folders (write aside, then rename)
 - :mod:`course_lib.ports`       free TCP ports for the service and the multi-worker launcher
-- :mod:`course_lib.tflog`       ``TF_CPP_MIN_LOG_LEVEL`` and TensorFlow's logger, quieted
+- :mod:`course_lib.tflog`       TensorFlow's start-up noise, silenced in one place (importing ``course_lib``
+                                quiets the first ``import tensorflow``; real warnings still show)
+- :mod:`course_lib.progress`    a live progress line while a person watches, nothing extra in CI
 - :mod:`course_lib.forward`     a Keras model's forward pass compiled once (NumPy in, NumPy out)
 
 Chapter by chapter:
@@ -38,7 +40,8 @@ Chapter by chapter:
 - :mod:`course_lib.privacy`     10: DP-SGD and its privacy accountant
 - :mod:`course_lib.fairness`    10: group fairness metrics and mitigations
 
-Importing the package is cheap: TensorFlow is imported only by the modules that need it.
+Importing the package is cheap: TensorFlow is imported only by the modules that need it, and its
+start-up chatter is filtered when it is (:func:`course_lib.tflog.quiet_tensorflow_import`).
 """
 
 from importlib import metadata as _metadata
@@ -65,3 +68,7 @@ def _read_version() -> str:
 
 #: The package version; ``pyproject.toml`` is its only source.
 __version__ = _read_version()
+
+from course_lib import tflog as _tflog  # noqa: E402 - after the version: it needs nothing above
+
+_tflog.quiet_tensorflow_import()

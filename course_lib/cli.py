@@ -4,6 +4,11 @@
 - ``course run [--fast] [NOTEBOOK ...]``: execute notebooks with papermill into ``build/``
   and print a summary table; exits 1 when a notebook failed, naming the cell.
 - ``course serve MODEL_PATH [--port 5000]``: serve a saved Keras model over HTTP.
+- ``course browser-check [NOTEBOOK ...]``: each stored notebook rendered by JupyterLab in headless
+  Chromium (title, maths, figures), with screenshots in ``build/screenshots/``.
+- ``course html [NOTEBOOK ...]``: a static HTML copy of the course in ``build/html/``.
+- ``course handout [CHAPTER ...] [--output DIR]``: write the student and instructor editions.
+- ``course glossary [--check]``: write (or check) ``docs/glossary.md`` from the chapters' key terms.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ def doctor(print_fn=print) -> int:
         print_fn(f"  {key:20s} {value}")
     print_fn("== devices")
     setup = setup_device(verbose=False)
+    print_fn(f"  {setup.plan.summary()}")
     for line in setup.describe().splitlines():
         print_fn(f"  {line}")
     print_fn("== datasets")
@@ -83,6 +89,48 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _handout(args: argparse.Namespace) -> int:
+    from course_lib.handout import build_handouts, select_notebooks
+
+    root = config.project_root() or Path.cwd()
+    try:
+        paths = select_notebooks(args.chapters, root)
+    except FileNotFoundError as err:
+        print(f"course handout: {err}", file=sys.stderr)
+        return 2
+    output = Path(args.output) if args.output else root / "build"
+    try:
+        handouts = build_handouts(paths, output)
+    except ValueError as err:
+        print(f"course handout: {err}", file=sys.stderr)
+        return 1
+    for h in handouts:
+        print(f"{h.notebook}: {len(h.exercises.numbers)} exercises, {len(h.exercises.code)} with a code starter")
+    print(f"student edition: {output / 'student'}  instructor edition: {output / 'instructor'}")
+    return 0
+
+
+def _glossary(args: argparse.Namespace) -> int:
+    from course_lib.glossary import glossary_problems, write_glossary
+    from course_lib.runner import discover
+
+    root = config.project_root() or Path.cwd()
+    output = Path(args.output) if args.output else root / "docs" / "glossary.md"
+    try:
+        paths = discover(None, root)
+        if args.check:
+            problems = glossary_problems(paths, output)
+            for problem in problems:
+                print(f"course glossary: {problem}", file=sys.stderr)
+            return 1 if problems else 0
+        entries = write_glossary(paths, output)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"course glossary: {err}", file=sys.stderr)
+        return 1
+    print(f"{len(entries)} key terms written to {output}")
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     try:
         from course_lib import serving
@@ -103,10 +151,34 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=int, default=None, help="seconds allowed per cell")
     run.add_argument("--store", action="store_true",
                      help="copy each successfully executed notebook back over its source (to refresh stored outputs)")
+    handout = sub.add_parser("handout", help="write the student edition (solutions replaced by starters) "
+                             "and the instructor edition of the chapters")
+    handout.add_argument("chapters", nargs="*", help="chapter numbers (05), names or paths (default: every chapter)")
+    handout.add_argument("--output", help="folder for student/ and instructor/ (default: build/ in the project)")
+    glossary = sub.add_parser("glossary", help="write docs/glossary.md from the chapters' Key terms")
+    glossary.add_argument("--check", action="store_true", help="check that the glossary is current (exit 1 if not)")
+    glossary.add_argument("--output", help="the glossary file (default: docs/glossary.md in the project)")
+    from course_lib import browser_check, html_export
+
+    browser_check.add_arguments(sub.add_parser(
+        "browser-check", help="open each stored notebook in JupyterLab in headless Chromium, check that its "
+        "title, maths and figures render, save screenshots in build/screenshots/"))
+    html_export.add_arguments(sub.add_parser(
+        "html", help="write a static HTML copy of the course (every chapter with its stored outputs) to build/html/"))
     serve = sub.add_parser("serve", help="serve a saved Keras model: POST /predict, GET /health")
     serve.add_argument("model_path", help="a .keras file")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--input-shape", help="warm-up shape for free dimensions: 28,28,1")
+    serve.add_argument("--max-batch", type=int, default=256, help="examples per request (default 256)")
+    serve.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024, help="request body limit (default 8 MiB)")
+    serve.add_argument("--max-concurrency", type=int, default=4, help="requests served at once (default 4)")
+    serve.add_argument("--max-queue", type=int, default=64, help="requests waiting, then 503 (default 64)")
+    serve.add_argument("--timeout", type=float, default=10.0, help="seconds for headers, body and a turn (default 10)")
+    serve.add_argument("--allowed-host", action="append", help="Host to answer too (repeatable)")
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument("--no-access-log", dest="access_log", action="store_false", help="no log line per request")
+    serve.add_argument("--docs", action="store_true", help="serve the Swagger page /docs (its scripts load from a CDN)")
     return parser
 
 
@@ -116,6 +188,16 @@ def main(argv: list[str] | None = None) -> int:
         return doctor()
     if args.command == "run":
         return _run(args)
+    if args.command == "handout":
+        return _handout(args)
+    if args.command == "glossary":
+        return _glossary(args)
+    if args.command in ("browser-check", "html"):
+        from course_lib import browser_check, html_export
+        from course_lib.runner import discover
+
+        module = browser_check if args.command == "browser-check" else html_export
+        return module.run_from_args(args, config.project_root() or Path.cwd(), discover)
     return _serve(args)
 
 

@@ -94,6 +94,10 @@ def _native_stderr_captured() -> Iterator[None]:
             os.close(saved)
 
 
+quiet_native_stderr = _native_stderr_captured
+"""The same context manager under a public name: chapter 09 converts with it in a cell of its own."""
+
+
 def _check_mode(mode: str) -> None:
     if mode not in TFLITE_MODES:
         raise ValueError(f"mode must be one of {TFLITE_MODES}, got {mode!r}")

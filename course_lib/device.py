@@ -66,6 +66,14 @@ class DevicePlan:
     logical_cpus: int = 0
     reasons: tuple[str, ...] = ()
 
+    def summary(self) -> str:
+        """One plain sentence: ``no GPU found: running on CPU``, or the GPUs that will be used."""
+        if not self.gpus:
+            return "no GPU found: running on CPU"
+        names = ", ".join(sorted({g.name for g in self.gpus}))
+        count = f"{len(self.gpus)} GPU{'s' if len(self.gpus) != 1 else ''}"
+        return f"{count} found ({names}): running on {'them' if len(self.gpus) != 1 else 'it'}"
+
     def describe(self) -> str:
         lines = [f"CPU: {self.cpu} ({self.cpu_count} cores)"]
         if self.gpus:

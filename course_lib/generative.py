@@ -39,12 +39,15 @@ __all__ = [
 
 # --------------------------------------------------------------------------- the judge
 def build_mnist_classifier(input_shape: tuple[int, int, int] = (28, 28, 1), num_classes: int = 10,
-                           width: int = 16, dropout: float = 0.3) -> keras.Model:
+                           width: int = 32, dropout: float = 0.3) -> keras.Model:
     """A small CNN classifier (uncompiled) with a softmax output, for 28x28 grey digits in [0, 1].
 
     Two convolution blocks (``width`` and ``2 * width`` filters, each followed by max pooling),
-    dropout and a softmax layer: cheap enough to train on a CPU in a minute, and about 98-99 %
-    accurate on the MNIST test set after two epochs on the full training set.
+    dropout and a softmax layer. Trained with Adam (batch 64) on the 60 000 MNIST training digits
+    it is 98-99 % accurate on the test set after one or two epochs, but a judge also has to be
+    *confident*: after 2 epochs the ``width=16`` version gave 91.4 % of the first 5 000 test digits a
+    probability above 0.9 (94.9 % after 6 epochs); this default ``width=32`` gave 93.9 % after 2
+    epochs and 96.2 % after 6 (test accuracy 98.9 %), at 30-50 s per epoch on two shared CPU cores.
     """
     check_shape("input_shape", input_shape, length=3, expected="(height, width, channels) of positive ints")
     check_int("num_classes", num_classes, minimum=2)

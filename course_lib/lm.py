@@ -142,12 +142,14 @@ def bigram_sample(train: np.ndarray, vocab_size: int, start: int, length: int, s
         raise ValueError(f"smoothing must be > 0 (add-k counts), got {smoothing}")
     if not 0 <= int(start) < vocab_size:
         raise ValueError(f"start must lie in [0, {vocab_size}), got {start}")
-    counts = ngram_counts(train, vocab_size, 2) + smoothing
-    probs = counts / counts.sum(axis=1, keepdims=True)
+    train = _check_tokens("train", train, vocab_size)
+    previous, following = train[:-1], train[1:]
     rng = np.random.default_rng(seed)
     out, token = [], int(start)
     for _ in range(length):
-        token = int(rng.choice(vocab_size, p=probs[token]))
+        # one row of the bigram table at a time: (V, V) counts would be 14 M numbers for 3 754 characters
+        row = np.bincount(following[previous == token], minlength=vocab_size).astype(np.float64) + smoothing
+        token = int(rng.choice(vocab_size, p=row / row.sum()))
         out.append(token)
         if stop is not None and token == stop:
             break

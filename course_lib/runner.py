@@ -4,18 +4,20 @@
 folder, with ``COURSE_FAST`` set for the kernel (no parameters are injected, so the notebook's
 own ``parameters`` cell decides), its executed copy written to ``build/notebooks/``, and its
 recorded metrics collected from ``build/metrics/``. A summary table (notebook, status,
-seconds, metrics) is printed and written as Markdown and JSON.
+seconds, metrics) is printed and written as Markdown and JSON, and a report of every chapter's
+metrics and figures is written to ``build/report/`` (:mod:`course_lib.run_report`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
+
+from course_lib.tflog import STARTUP_NOISE, drop_startup_noise
 
 
 @dataclass
@@ -31,16 +33,8 @@ class NotebookResult:
 
 
 # Start-up chatter TensorFlow writes to the process's stderr before its logging is set up (no CUDA driver,
-# CPU instruction sets). Jupyter captures it into cell outputs; it says nothing about the lesson, so
-# stored notebooks drop exactly these lines. Any other stderr output is kept.
-_NOISE = [
-    re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$"),
-    re.compile(r"^[IWE]\d{4} [\d:. ]+\d+ (cudart_stub|cpu_feature_guard|cuda_platform|cuda_executor|port|service"
-               r"|generator_dataset_op)\.cc:\d+\] "),
-    re.compile(r"^I\d{4} [\d:. ]+\d+ device_compiler\.h:\d+\] Compiled cluster using XLA!"),
-    re.compile(r"^E\d{4} [\d:. ]+\d+ util\.cc:\d+\] oneDNN supports DT_INT64 only on platforms with AVX-512\. "),
-    re.compile(r"^To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags\.$"),
-]
+# CPU instruction sets): one list, in course_lib.tflog. Stored notebooks drop exactly these lines.
+_NOISE = STARTUP_NOISE
 
 
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
@@ -54,12 +48,11 @@ def strip_startup_noise(notebook: dict) -> int:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 text = "".join(output["text"]) if isinstance(output["text"], list) else output["text"]
-                lines = text.splitlines(keepends=True)
-                kept = [line for line in lines if not any(p.match(line.rstrip("\n")) for p in _NOISE)]
-                removed += len(lines) - len(kept)
-                if not "".join(kept).strip():
+                kept, dropped = drop_startup_noise(text)
+                removed += dropped
+                if not kept.strip():
                     continue
-                output["text"] = "".join(kept)
+                output["text"] = kept
             kept_outputs.append(output)
         if "outputs" in cell:
             cell["outputs"] = kept_outputs
@@ -139,8 +132,9 @@ def run_notebook(path: Path, output_dir: Path, fast: bool, timeout: int | None =
         metrics_file.unlink()
     executed = output_dir / "notebooks" / path.name
     executed.parent.mkdir(parents=True, exist_ok=True)
-    saved = {k: os.environ.get(k) for k in ("COURSE_FAST", "COURSE_METRICS_DIR", "MPLBACKEND")}
+    saved = {k: os.environ.get(k) for k in ("COURSE_FAST", "COURSE_METRICS_DIR", "MPLBACKEND", "COURSE_PROGRESS")}
     os.environ["COURSE_FAST"] = "1" if fast else "0"
+    os.environ["COURSE_PROGRESS"] = "epoch"     # nobody watches an executed copy: one line per epoch, no live line
     os.environ["COURSE_METRICS_DIR"] = str(metrics_dir.resolve())
     if store:   # a stored notebook shows its figures: Jupyter's inline backend, whatever the shell set
         os.environ["MPLBACKEND"] = INLINE_BACKEND
@@ -186,17 +180,29 @@ def run_notebooks(paths: list[Path], fast: bool, output_dir: Path, timeout: int 
     """Run ``paths`` in order, print progress and the summary, write ``summary.{md,json}``."""
     output_dir.mkdir(parents=True, exist_ok=True)
     results = []
-    for i, path in enumerate(paths, 1):
-        print_fn(f"[{i}/{len(paths)}] {path.stem} ({'FAST' if fast else 'full'} mode) ...")
-        result = run_notebook(path, output_dir, fast=fast, timeout=timeout, store=store)
-        detail = f"{result.seconds:.1f} s" + (f" - {result.error}" if result.error else "")
-        print_fn(f"      {result.status}: {detail}")
-        results.append(result)
+    backend = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = INLINE_BACKEND       # executed copies keep their figures, for the report
+    try:
+        for i, path in enumerate(paths, 1):
+            print_fn(f"[{i}/{len(paths)}] {path.stem} ({'FAST' if fast else 'full'} mode) ...")
+            result = run_notebook(path, output_dir, fast=fast, timeout=timeout, store=store)
+            detail = f"{result.seconds:.1f} s" + (f" - {result.error}" if result.error else "")
+            print_fn(f"      {result.status}: {detail}")
+            results.append(result)
+    finally:
+        if backend is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = backend
     table = summary_markdown(results, fast)
     (output_dir / "summary.md").write_text(table, encoding="utf-8")
     (output_dir / "summary.json").write_text(
         json.dumps({"fast": fast, "results": [asdict(r) for r in results]}, indent=2) + "\n", encoding="utf-8")
+    from course_lib.run_report import write_report
+
+    report = write_report(results, fast, output_dir)
     print_fn("")
     print_fn(table)
     print_fn(f"summary written to {output_dir / 'summary.md'} and {output_dir / 'summary.json'}")
+    print_fn(f"report with every chapter's metrics and figures: {report} and {report.with_suffix('.html')}")
     return results

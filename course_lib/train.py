@@ -4,7 +4,10 @@
 usual callbacks (early stopping on request, ``BackupAndRestore`` so an interrupted run resumes
 at the epoch where it stopped, TensorBoard on request), prints one compact line per epoch
 (nothing that floods a stored notebook) and returns the history with the wall time and the
-examples per second. Everything else is ``model.fit`` itself: the helper adds no per-batch work.
+examples per second. When a person is watching (JupyterLab, a terminal: see
+:func:`course_lib.progress.interactive`) a line inside each epoch also shows the steps done,
+examples per second and the time left; in CI, papermill runs and stored notebooks it is not
+added, and then the helper adds no per-batch work: everything else is ``model.fit`` itself.
 
 .. code-block:: python
 
@@ -26,6 +29,7 @@ import keras
 
 from course_lib import config
 from course_lib._validate import positive_int
+from course_lib.progress import Progress, interactive, live_line
 
 
 class EpochLogger(keras.callbacks.Callback):
@@ -58,6 +62,73 @@ class EpochLogger(keras.callbacks.Callback):
                 continue
             parts.append(f"{key} {float(value):.4f}")
         self.print_fn(" - ".join(parts))
+
+
+class LiveProgress(keras.callbacks.Callback):
+    """A :class:`~course_lib.progress.Progress` line inside each epoch: steps, examples/s, time left.
+
+    Meant for a person watching (``fit`` adds it only then); it prints no permanent line, so the
+    :class:`EpochLogger` lines are the same with or without it. ``examples_per_step`` gives the
+    examples/s figure (else steps/s); ``line`` is passed to ``Progress`` (tests use a recorder).
+    """
+
+    async_safe = True     # Keras may call the batch hook from a worker thread: Progress takes a lock
+
+    def __init__(self, examples_per_step: float | None = None, line: Any = None, stream: Any = None,
+                 min_interval: float = 0.5, examples_per_epoch: int | None = None):
+        super().__init__()
+        self.examples_per_step = examples_per_step
+        self.examples_per_epoch = examples_per_epoch
+        self.line = line
+        self.stream = stream
+        self.min_interval = min_interval
+        self.bar: Progress | None = None
+        self._epochs = 0
+        self._steps: int | None = None
+        self._epoch_seconds: list[float] = []
+        self._started = 0.0
+
+    def on_train_begin(self, logs=None):
+        params = self.params or {}
+        if self.line is None:            # one line for the whole run: in a notebook, one output updated in place
+            self.line = live_line(self.stream)
+        self._epochs = params.get("epochs", 0)
+        steps = params.get("steps")
+        self._steps = int(steps) if steps else None
+        if self.examples_per_step is None and self.examples_per_epoch and self._steps:
+            self.examples_per_step = self.examples_per_epoch / self._steps
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+        self.bar = Progress(self._steps, label=f"epoch {epoch + 1}/{self._epochs}",
+                            examples_per_step=self.examples_per_step, live=True, line=self.line,
+                            stream=self.stream, min_interval=self.min_interval)
+        remaining = max(0, self._epochs - epoch - 1)
+        if self._epoch_seconds:
+            self.bar.later_seconds = remaining * sum(self._epoch_seconds) / len(self._epoch_seconds)
+        elif self._steps:
+            self.bar.later_steps = remaining * self._steps
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.bar is not None:
+            self.bar.set(batch + 1, logs)
+
+    def on_test_begin(self, logs=None):
+        if self.bar is not None:
+            self.bar.refresh("validating")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._epoch_seconds.append(time.perf_counter() - self._started)
+        self.close()
+
+    def on_train_end(self, logs=None):
+        self.close()
+
+    def close(self) -> None:
+        """Remove the live line (also after an interrupted run)."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 class InterruptAfter(keras.callbacks.Callback):
@@ -225,8 +296,8 @@ def _built_model(model: keras.Model | Callable[[], keras.Model], strategy: Any, 
 
 def _callbacks(callbacks: list[keras.callbacks.Callback] | tuple, early_stopping: int | None, monitor: str,
                backup_dir: str | Path | None, tensorboard_dir: str | Path | None,
-               logger: EpochLogger | None) -> list[keras.callbacks.Callback]:
-    """The caller's callbacks, then early stopping, backup, TensorBoard and the epoch logger as asked."""
+               logger: EpochLogger | None, live: LiveProgress | None = None) -> list[keras.callbacks.Callback]:
+    """The caller's callbacks, then early stopping, backup, TensorBoard, the live line and the epoch logger."""
     cbs = list(callbacks)
     if early_stopping is not None:
         cbs.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=early_stopping,
@@ -235,6 +306,8 @@ def _callbacks(callbacks: list[keras.callbacks.Callback] | tuple, early_stopping
         cbs.append(keras.callbacks.BackupAndRestore(str(backup_dir)))
     if tensorboard_dir is not None:
         cbs.append(keras.callbacks.TensorBoard(log_dir=str(tensorboard_dir)))
+    if live is not None:
+        cbs.append(live)           # before the logger: the live line is gone when the epoch line prints
     if logger is not None:
         cbs.append(logger)
     return cbs
@@ -260,6 +333,7 @@ def fit(
     log_every: int = 1,
     verbose: bool = True,
     examples_per_epoch: int | None = None,
+    progress: bool | None = None,
     **fit_kwargs: Any,
 ) -> TrainResult:
     """Train ``model`` (a Keras model, or a function that builds one) and time it.
@@ -276,6 +350,9 @@ def fit(
     - ``examples_per_epoch`` is only needed for the examples/s figure when ``x`` is a
       ``tf.data.Dataset`` whose batch size is not static (a final partial batch); arrays and
       datasets batched with ``drop_remainder=True`` are counted automatically.
+    - ``progress``: a live line inside each epoch (steps, examples/s, time left). The default,
+      None, shows it only when a person is watching (:func:`course_lib.progress.interactive`:
+      JupyterLab or a terminal, never CI or papermill); it needs ``verbose``.
     Any other keyword goes to ``model.fit`` unchanged.
     """
     _check_fit_arguments(epochs, early_stopping, monitor, validation_data, fit_kwargs)
@@ -292,7 +369,14 @@ def fit(
     model = _built_model(model, strategy, compile_kwargs, jit_compile, x, y)
 
     logger = EpochLogger(every=log_every) if verbose else None
-    cbs = _callbacks(callbacks, early_stopping, monitor, backup_dir, tensorboard_dir, logger)
+    live = None
+    if verbose and (interactive() if progress is None else progress):
+        per_epoch = examples_per_epoch or _examples_per_epoch(x, batch_size, fit_kwargs.get("steps_per_epoch"))
+        if per_epoch and fit_kwargs.get("validation_split"):
+            per_epoch = int(per_epoch * (1 - fit_kwargs["validation_split"]))
+        live = LiveProgress(examples_per_step=batch_size if batch_size and not examples_per_epoch else None,
+                            examples_per_epoch=per_epoch)
+    cbs = _callbacks(callbacks, early_stopping, monitor, backup_dir, tensorboard_dir, logger, live)
     try:
         import tensorflow as tf
 
@@ -302,8 +386,12 @@ def fit(
     except ImportError:  # pragma: no cover
         pass
     started = time.perf_counter()
-    history = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
-                        callbacks=cbs, verbose=0, **fit_kwargs)
+    try:
+        history = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
+                            callbacks=cbs, verbose=0, **fit_kwargs)
+    finally:
+        if live is not None:
+            live.close()
     seconds = time.perf_counter() - started
     hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     epochs_run = len(next(iter(hist.values()))) if hist else 0

@@ -29,6 +29,15 @@ def load(name: str):
     return module
 
 
+def test_serve_benchmark_checks_its_arguments(capsys):
+    module = load("serve_benchmark")
+    for argv in (["--clients", "0"], ["--batch", "300"]):
+        with pytest.raises(SystemExit):
+            module.main(argv)
+        assert "--clients and --requests must be >= 1" in capsys.readouterr().err
+    assert module.percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+
+
 def test_resnet_benchmark_builds_the_notebooks_network():
     module = load("resnet_cifar_full")
     x = np.random.default_rng(0).uniform(0, 255, size=(6, 32, 32, 3)).astype("float32")

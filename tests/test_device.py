@@ -113,3 +113,21 @@ def test_logical_cpu_mirrored_strategy_in_a_fresh_process():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[-2:] == ["MirroredStrategy", "2"]
+
+
+def test_summary_says_plainly_when_there_is_no_gpu():
+    assert plan_devices([], cpu_count=2).summary() == "no GPU found: running on CPU"
+    one = plan_devices([GpuInfo("NVIDIA H200", 139.8, (9, 0))])
+    assert one.summary() == "1 GPU found (NVIDIA H200): running on it"
+    two = plan_devices([GpuInfo("T4", 15.0, (7, 5))] * 2)
+    assert two.summary() == "2 GPUs found (T4): running on them"
+
+
+def test_course_doctor_says_no_gpu_found(monkeypatch):
+    from course_lib import cli, device
+
+    monkeypatch.setattr(device, "detect_gpus", lambda tf=None: [])
+    lines: list[str] = []
+    cli.doctor(print_fn=lines.append)
+    devices = lines[lines.index("== devices") + 1:]
+    assert devices[0] == "  no GPU found: running on CPU"

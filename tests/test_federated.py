@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course_lib.federated import dirichlet_split, federated_average, label_counts, shard_split
+from course_lib.federated import (dirichlet_split, federated_average, label_counts, server_momentum_step,
+                                  shard_split)
 
 Y = np.repeat(np.arange(10), 100)  # 10 classes x 100 examples
 
@@ -52,6 +53,28 @@ def test_federated_average_weights_by_size():
     np.testing.assert_allclose(same[1], a[1])
 
 
+def test_server_momentum_step_without_momentum_is_fedavg():
+    w = [np.array([1.0, 2.0], np.float32), np.array([[3.0]], np.float32)]
+    avg = [np.array([0.5, 1.0], np.float32), np.array([[2.0]], np.float32)]
+    new, velocity = server_momentum_step(w, avg, momentum=0.0)
+    np.testing.assert_allclose(new[0], avg[0])
+    np.testing.assert_allclose(new[1], avg[1])
+    np.testing.assert_allclose(velocity[0], [0.5, 1.0])
+    assert new[0].dtype == np.float32 and velocity[1].dtype == np.float32
+
+
+def test_server_momentum_step_accumulates_the_pseudo_gradient():
+    w, avg = [np.array([1.0])], [np.array([0.0])]          # every round the clients move the weight by -1
+    w1, v1 = server_momentum_step(w, avg, momentum=0.5, server_lr=1.0)
+    np.testing.assert_allclose(v1[0], [1.0])
+    np.testing.assert_allclose(w1[0], [0.0])
+    w2, v2 = server_momentum_step(w1, [w1[0] - 1.0], v1, momentum=0.5, server_lr=1.0)
+    np.testing.assert_allclose(v2[0], [1.5])                # 0.5 * 1 + 1
+    np.testing.assert_allclose(w2[0], [-1.5])               # a longer step than the average (-1)
+    w3, _ = server_momentum_step(w1, [w1[0] - 1.0], v1, momentum=0.5, server_lr=0.5)
+    np.testing.assert_allclose(w3[0], [-0.75])
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: shard_split(Y, 0), "num_clients"),
     (lambda: shard_split(Y, 10, 0), "shards_per_client"),
@@ -68,6 +91,12 @@ def test_federated_average_weights_by_size():
     (lambda: federated_average([[np.zeros(2)], [np.zeros(3)]], [1, 1]), "shapes"),
     (lambda: federated_average([[np.zeros(2)], [np.zeros(2)]], [0, 0]), "positive sum"),
     (lambda: federated_average([[np.zeros(2)], [np.zeros(2)]], [1, -1]), "non-negative"),
+    (lambda: server_momentum_step([], []), "weights is empty"),
+    (lambda: server_momentum_step([np.zeros(2)], [np.zeros(3)]), "average does not match"),
+    (lambda: server_momentum_step([np.zeros(2)], [np.zeros(2)], [np.zeros(1)]), "velocity does not match"),
+    (lambda: server_momentum_step([np.zeros(2)], [np.zeros(2)], momentum=1.0), "momentum"),
+    (lambda: server_momentum_step([np.zeros(2)], [np.zeros(2)], momentum=-0.1), "momentum"),
+    (lambda: server_momentum_step([np.zeros(2)], [np.zeros(2)], server_lr=0), "server_lr"),
 ])
 def test_bad_input(call, message):
     with pytest.raises(ValueError, match=message):

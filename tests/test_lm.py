@@ -216,7 +216,7 @@ def test_bigram_sample_stops_after_drawing_stop():
     (dict(start=3), ValueError, r"start must lie in \[0, 3\), got 3"),
     (dict(start=-1), ValueError, r"start must lie in \[0, 3\), got -1"),
     (dict(smoothing=0.0), ValueError, "smoothing must be > 0 .add-k counts., got 0.0"),
-    (dict(train=np.array([0, 7])), ValueError, r"tokens holds ids outside \[0, 3\)"),
+    (dict(train=np.array([0, 7])), ValueError, r"train holds ids outside \[0, 3\)"),
 ])
 def test_bigram_sample_errors(kwargs, error, message):
     args = dict(train=np.array([0, 1, 2, 0]), vocab_size=3, start=0, length=5) | kwargs
@@ -283,3 +283,14 @@ def test_importing_lm_does_not_import_tensorflow_or_keras():
     code = "import sys, course_lib.lm; print(any(m in sys.modules for m in ('tensorflow', 'keras')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_bigram_sample_draws_from_the_bigram_table():
+    # the same draws as sampling rows of the full (V, V) table of ngram_counts
+    counts = lm.ngram_counts(TRAIN, len(VOCAB), 2) + 1.0
+    table = counts / counts.sum(axis=1, keepdims=True)
+    rng, token, expected = np.random.default_rng(5), 0, []
+    for _ in range(40):
+        token = int(rng.choice(len(VOCAB), p=table[token]))
+        expected.append(token)
+    assert lm.bigram_sample(TRAIN, len(VOCAB), 0, 40, seed=5) == expected

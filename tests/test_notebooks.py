@@ -8,9 +8,9 @@ of its ``# NBVAL_CHECK_OUTPUT`` cells against the stored notebook, with nbval's 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
+import hygiene
 import nbformat
 import pytest
 from nbcompare import compare_outputs
@@ -75,8 +75,9 @@ def test_stored_notebook_metadata_is_clean(path: Path):
     assert not problems, f"{path.name}: " + "; ".join(problems) + " (store with `course run --fast --store`)"
 
 
-# an absolute path under a machine's usual top folders, not inside a URL or a relative path
-MACHINE_PATH = re.compile(r"(?<![\w.:/-])/(home|root|tmp|work|Users|var|opt|srv|mnt)/")
+# an absolute path under a machine's usual top folders, not inside a URL or a relative path (the one pattern,
+# shared with the other output-hygiene checks in tests/test_hygiene.py)
+MACHINE_PATH = hygiene.MACHINE_PATH
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -84,10 +85,10 @@ def test_stored_outputs_show_no_machine_paths(path: Path):
     found = []
     for index, cell in enumerate(_load(path)["cells"]):
         for output in cell.get("outputs", []):
-            text = output.get("text") or output.get("data", {}).get("text/plain") or ""
-            match = MACHINE_PATH.search("".join(text))
-            if match:
-                found.append(f"cell {index}: {match.group(0)}")
+            for text in hygiene.output_texts(output):         # streams and every text MIME type, not images
+                match = MACHINE_PATH.search(text)
+                if match:
+                    found.append(f"cell {index}: {match.group(0)}")
     assert not found, (f"{path.name} stores this machine's paths ({'; '.join(found)}): print them through "
                        "course_lib.config.shorten_paths")
 

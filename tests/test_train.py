@@ -273,3 +273,57 @@ def test_fit_trains_a_keras_hub_classifier_with_one_trace():
         verbose=False)
     assert result.epochs_run == 2 and model.optimizer.built
     assert _train_step_traces(model) == 1
+
+
+def test_fit_not_watched_prints_one_line_per_epoch_and_no_live_line(capsys, monkeypatch):
+    # CI, papermill and stored notebooks: exactly the epoch lines (and the summary), no carriage returns
+    monkeypatch.delenv("COURSE_PROGRESS", raising=False)
+    monkeypatch.setenv("CI", "true")
+    x, y = _data()
+    fit(_builder, x, y, epochs=3, batch_size=16, compile_kwargs=_compile(), seed=1)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" - ")[0] for line in lines[:3]] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
+    assert lines[3].startswith("trained 3 epoch(s) in ") and len(lines) == 4
+
+
+def test_fit_watched_updates_a_live_line_inside_each_epoch(capsys):
+    x, y = _data()
+    result = fit(_builder, x, y, epochs=2, batch_size=16, compile_kwargs=_compile(), seed=1, progress=True)
+    out = capsys.readouterr().out
+    assert "\r" in out                                           # pytest's stdout stands in for a terminal
+    live = [chunk for chunk in out.split("\r") if chunk.startswith("epoch 1/2 [")]
+    assert live and "/16" in live[0]                             # 256 examples / batch 16 = 16 steps
+    # the permanent lines are the same as without the live line
+    permanent = [line.split("\r")[-1] for line in out.splitlines()]
+    assert [line.split(" - ")[0] for line in permanent if line.startswith("epoch ") and "[" not in line] == \
+        ["epoch 1/2", "epoch 2/2"]
+    assert result.epochs_run == 2
+
+
+class _Recorder:
+    def __init__(self):
+        self.shown, self.cleared = [], 0
+
+    def show(self, text):
+        self.shown.append(text)
+
+    def clear(self):
+        self.cleared += 1
+
+
+def test_live_progress_callback_reports_steps_examples_and_time_left():
+    from course_lib.train import LiveProgress
+
+    x, y = _data()
+    line = _Recorder()
+    model = _builder()
+    model.compile(**_compile())
+    live = LiveProgress(examples_per_step=16, line=line, min_interval=0)
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[live], validation_data=_data(32, 1))
+    first = [t for t in line.shown if t.startswith("epoch 1/2")]
+    second = [t for t in line.shown if t.startswith("epoch 2/2")]
+    assert first and second and line.cleared >= 2               # the line is wiped at each epoch's end
+    assert any(t.startswith("epoch 1/2 [####################] 16/16") for t in first)
+    assert any("examples/s" in t and " left" in t and "loss " in t for t in first + second)
+    assert any("in all)" in t for t in first)                   # epoch 2 still to come
+    assert any(t.endswith("validating") for t in line.shown)

@@ -176,6 +176,8 @@ THRESHOLDS: dict[str, dict[str, dict[str, Bound]]] = {
                  "gan_mean_image_distance_ratio": ("<=", 0.5)},
         # full: issue 6 (test total loss <= 155 nats per image; keras.io reports ~147); a judge at
         # MNIST-CNN accuracy; a GAN whose samples are recognisable digits of every class.
+        # Measured (judge and GAN sections, 32-filter judge for 6 epochs, 9 000 GAN updates): judge 0.989,
+        # real confident share 0.962, GAN confident share 0.592, class entropy 0.970, distance ratio 0.050.
         "full": {"vae_test_total_loss": ("<=", 155.0), "vae_loss_ratio_to_init": ("<=", 0.5),
                  "judge_test_accuracy": (">=", 0.98), "real_confident_share": (">=", 0.95),
                  "real_class_entropy": (">=", 0.95), "gan_confident_share": (">=", 0.3),
@@ -234,7 +236,9 @@ THRESHOLDS: dict[str, dict[str, dict[str, Bound]]] = {
     "10_scale_and_responsibility": {
         # issue 9: one device vs two replicas reach the same accuracy (weights equal up to float
         # rounding); two real workers end with identical weights; FedAvg over >= 10 non-IID
-        # clients vs centralised; DP-SGD accuracy and epsilon (single-digit epsilon is a meaningful
+        # clients vs centralised (fedavg_*_accuracy: the chapter's recipe, FedAvg with server
+        # momentum 0.9, issue 25; plain FedAvg is recorded as fedavg_plain_*);
+        # DP-SGD accuracy and epsilon (single-digit epsilon is a meaningful
         # guarantee); fairness: the four-fifths rule (disparate impact >= 0.8) after mitigation.
         # Chance on MNIST is 0.1; always predicting "good credit" gives AUC 0.5.
         "fast": {"dp_one_device_test_accuracy": (">=", 0.8), "dp_accuracy_difference": ("<=", 0.01),

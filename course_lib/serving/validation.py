@@ -38,10 +38,22 @@ class RequestError(Exception):
 
 @dataclass(frozen=True)
 class InputSpec:
-    """What one example must look like: ``shape`` without the batch axis (None = any size) and dtype."""
+    """What one example must look like.
+
+    Attributes:
+        shape: the example's shape without the batch axis; None is a free dimension (any size).
+        dtype: the model input's dtype; integer dtypes refuse fractions.
+        vocabulary: when the input feeds an ``Embedding`` with ``input_dim`` rows, that number:
+            every value must then be an integer index from 0 to ``vocabulary - 1``.
+        min_size: the smallest size each free dimension may have (1 when any size works; larger
+            when, say, a valid convolution needs a few pixels). One entry per dimension of
+            ``shape``; the entries of fixed dimensions are ignored. Default: 1 everywhere.
+    """
 
     shape: tuple[int | None, ...]
     dtype: str = "float32"
+    vocabulary: int | None = None
+    min_size: tuple[int, ...] | None = None
 
     def __post_init__(self):
         check_shape("shape", self.shape, allow_none=True,
@@ -52,6 +64,12 @@ class InputSpec:
             kind = "?"
         if kind not in "fiu":
             raise ValueError(f"only numeric inputs can be served, not dtype {self.dtype!r}")
+        if self.vocabulary is not None and (isinstance(self.vocabulary, bool) or not isinstance(self.vocabulary, int)
+                                            or self.vocabulary < 1):
+            raise ValueError(f"vocabulary must be a positive integer or None, got {self.vocabulary!r}")
+        if self.min_size is not None:
+            check_shape("min_size", self.min_size, length=len(self.shape),
+                        expected=f"a tuple of {len(self.shape)} positive integers, one per dimension")
 
     def describe(self) -> str:
         """The shape as a message shows it: ``(28, 28)``, ``(any, 2)``."""
@@ -59,13 +77,40 @@ class InputSpec:
         return f"({dims})"
 
     def matches(self, shape: tuple[int, ...]) -> bool:
-        """True when an array of ``shape`` is one example of this spec."""
+        """True when an array of ``shape`` is one example of this spec (free dimensions: any size)."""
         return len(shape) == len(self.shape) and all(s is None or s == d for s, d in zip(self.shape, shape))
+
+    def too_small(self, shape: tuple[int, ...]) -> str | None:
+        """For an example of ``shape`` that :meth:`matches`: why a free dimension is too small, or None."""
+        if self.min_size is None:
+            return None
+        for axis, (free, size, least) in enumerate(zip(self.shape, shape, self.min_size)):
+            if free is None and size < least:
+                return (f"dimension {axis} of each example has size {size}; this model needs at least {least} "
+                        f"there (expected {self.describe()} with every free dimension >= its minimum "
+                        f"{self.describe_minimum()})")
+        return None
+
+    def minimum_shape(self) -> tuple[int, ...]:
+        """The smallest example this spec takes: fixed dimensions as they are, free ones at ``min_size``."""
+        least = self.min_size or (1,) * len(self.shape)
+        return tuple(m if d is None else d for d, m in zip(self.shape, least))
+
+    def describe_minimum(self) -> str:
+        """The smallest example shape, as messages show it: ``(3, 3, 1)``."""
+        return "(" + ", ".join(map(str, self.minimum_shape())) + ")"
 
 
 def _reject_constant(name: str) -> Any:
     raise RequestError(422, f"the body contains {name}, which is not a finite number (nor valid JSON): "
                             "send finite numbers only")
+
+
+def _number(value: int | float) -> str:
+    """A number as a message shows it; integers too large for a float64 by their digit count."""
+    if isinstance(value, int) and abs(value) > 10**300:
+        return f"an integer with {len(str(abs(value)))} digits"
+    return f"{float(value):.6g}"
 
 
 def _describe(value: Any) -> str:
@@ -102,7 +147,7 @@ def find_problem(value: Any, max_depth: int, path: str = "inputs") -> str | None
             if isinstance(item, float) and not math.isfinite(item):
                 return f"{where} is {item}; every value must be a finite number"
             if abs(item) > FLOAT32_MAX:
-                return f"{where} = {item:.6g} is outside the float32 range (|x| <= {FLOAT32_MAX:.4g})"
+                return f"{where} = {_number(item)} is outside the float32 range (|x| <= {FLOAT32_MAX:.4g})"
         if not lists:
             return None
         if len(lists) != len(level):
@@ -183,6 +228,8 @@ def _numeric_array(inputs: Any, body: bytes, example_ndim: int, expected: str) -
             raise RequestError(422, problem)
         try:
             array = np.asarray(inputs)
+            if array.dtype == object:  # integers beyond int64 (but within the float32 range)
+                array = np.asarray(inputs, dtype=np.float64)
         except (ValueError, TypeError, OverflowError) as err:  # pragma: no cover - find_problem catches these
             raise RequestError(422, f"inputs is not a rectangular array of numbers ({err})") from None
     if array.dtype.kind not in "iuf":  # pragma: no cover - find_problem covers every such case
@@ -204,7 +251,30 @@ def _as_batch(array: np.ndarray, spec: InputSpec, expected: str, max_batch: int)
         raise RequestError(422, f"the batch is empty; send at least one example of shape {spec.describe()}")
     if len(array) > max_batch:
         raise RequestError(413, f"the batch has {len(array)} examples; at most {max_batch} per request")
+    small = spec.too_small(tuple(array.shape[1:]))
+    if small is not None:
+        raise RequestError(422, small)
     return array, batched
+
+
+def _where(index: tuple[int, ...], batched: bool) -> str:
+    """``inputs[i][j]...`` for an index into the batch (without the batch axis for one example)."""
+    return "inputs" + "".join(f"[{i}]" for i in (index if batched else index[1:]))
+
+
+def _check_vocabulary(array: np.ndarray, spec: InputSpec, batched: bool) -> None:
+    """422 naming the first value that is not a valid index into the model's Embedding."""
+    vocabulary = spec.vocabulary
+    if vocabulary is None or not array.size:
+        return
+    bad = (array < 0) | (array >= vocabulary)
+    if array.dtype.kind == "f":
+        bad |= np.mod(array, 1) != 0
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise RequestError(422, f"{_where(index, batched)} = {_number(array[index].item())} is not a token index: "
+                                f"this model's Embedding has a vocabulary of {vocabulary}, so every value must "
+                                f"be an integer from 0 to {vocabulary - 1}")
 
 
 def _to_integers(array: np.ndarray, spec: InputSpec) -> np.ndarray:
@@ -226,7 +296,7 @@ def _to_floats(array: np.ndarray, spec: InputSpec, batched: bool) -> np.ndarray:
     bad = ~np.isfinite(converted)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
-        where = "inputs" + "".join(f"[{i}]" for i in (index if batched else index[1:]))
+        where = _where(index, batched)
         value = float(array[index])
         if math.isfinite(value):
             raise RequestError(422, f"{where} = {value:.6g} is outside the {spec.dtype} range "
@@ -239,6 +309,10 @@ def parse_predict_body(body: bytes, content_type: str | None, spec: InputSpec,
                        max_batch: int = DEFAULT_MAX_BATCH) -> tuple[np.ndarray, bool]:
     """Validate a ``/predict`` request body; return ``(batch array, batched)``.
 
+    The steps, each raising :class:`RequestError` (4xx) with a message: the media type (415),
+    JSON decoding and the ``{"inputs": ...}`` envelope (400), a rectangular numeric array (422),
+    the shape and batch size (422 / 413), the model's dtype range and, for a model whose input
+    feeds an ``Embedding``, its vocabulary (422).
     ``batched`` is False when the body held one example (it is returned as a batch of one).
     Raises :class:`RequestError` with a 4xx status and a message for every kind of bad input.
     """
@@ -248,5 +322,8 @@ def parse_predict_body(body: bytes, content_type: str | None, spec: InputSpec,
     array = _numeric_array(inputs, body, len(spec.shape), expected)
     batch, batched = _as_batch(array, spec, expected, max_batch)
     if np.dtype(spec.dtype).kind in "iu":
-        return _to_integers(batch, spec), batched
-    return _to_floats(batch, spec, batched), batched
+        batch = _to_integers(batch, spec)
+    else:
+        batch = _to_floats(batch, spec, batched)
+    _check_vocabulary(batch, spec, batched)
+    return batch, batched
