@@ -22,11 +22,18 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable
 
-__all__ = ["ExerciseNotSolved", "check_exercise", "checks_for", "not_done_message"]
+__all__ = ["ExerciseNotSolved", "check_exercise", "checks_for", "not_done_message", "require_function"]
 
 
 class ExerciseNotSolved(AssertionError):
     """The answer given to :func:`check_exercise` is not right yet; the message says why."""
+
+
+def require_function(answer: Any, name: str) -> Callable:
+    """``answer`` itself when it is callable; else :class:`ExerciseNotSolved` saying to pass the function."""
+    if not callable(answer):
+        raise ExerciseNotSolved(f"pass the function itself (`{name}`), not {type(answer).__name__} {answer!r:.60}")
+    return answer
 
 
 def _chapter_key(chapter: str | int) -> str:

@@ -14,22 +14,17 @@ from typing import Any, Callable
 
 import numpy as np
 
-from course_lib.exercises import ExerciseNotSolved
+from course_lib.exercises import ExerciseNotSolved, require_function
 
 __all__ = ["CHECKS", "check_1", "check_2", "check_3"]
 
 _MHA_CASES = [(16, 4, 8), (64, 2, 32), (384, 12, 32), (10, 1, 3)]
 
 
-def _callable(answer: Any, name: str) -> Callable:
-    if not callable(answer):
-        raise ExerciseNotSolved(f"pass the function itself (`{name}`), not a {type(answer).__name__}")
-    return answer
-
 
 def check_1(answer: Callable) -> str:
     """``answer`` is ``causal_mask(T) -> (T, T)`` booleans, True on and below the diagonal."""
-    causal_mask = _callable(answer, "causal_mask")
+    causal_mask = require_function(answer, "causal_mask")
     for t in (5, 7, 1):
         got = np.asarray(causal_mask(t))
         if got.shape != (t, t):
@@ -74,7 +69,7 @@ def check_2(answer: Any) -> str:
 
 def check_3(answer: Callable) -> str:
     """``answer`` is ``mha_params(d_model, num_heads, key_dim) -> int``."""
-    mha_params = _callable(answer, "mha_params")
+    mha_params = require_function(answer, "mha_params")
     for d_model, heads, key_dim in _MHA_CASES:
         inner = heads * key_dim
         expected = 3 * (d_model * inner + inner) + inner * d_model + d_model

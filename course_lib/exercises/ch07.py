@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from course_lib.exercises import ExerciseNotSolved
+from course_lib.exercises import ExerciseNotSolved, require_function
 
 __all__ = ["CHECKS", "check_1", "check_2", "check_3"]
 
@@ -46,14 +46,10 @@ def _as_array(value: Any, what: str) -> np.ndarray:
         raise ExerciseNotSolved(f"{what} should be numbers (a NumPy array), got {type(value).__name__}") from None
 
 
-def _need_callable(answer: Any, name: str) -> None:
-    if not callable(answer):
-        raise ExerciseNotSolved(f"pass the function itself (e.g. `{name}`), not {type(answer).__name__}")
-
 
 def check_1(answer: Callable[[np.ndarray, np.ndarray], Any]) -> str:
     """``answer`` is ``kl_to_prior(z_mean, z_log_var) -> array of shape (batch,)``."""
-    _need_callable(answer, "kl_to_prior")
+    require_function(answer, "kl_to_prior")
     for z_mean, z_log_var in _kl_cases():
         expected = _kl_reference(z_mean, z_log_var)
         got = _as_array(answer(z_mean.copy(), z_log_var.copy()), "kl_to_prior's result")
@@ -127,7 +123,7 @@ def check_2(answer: Any) -> str:
 
 def check_3(answer: Callable[[np.ndarray], Any]) -> str:
     """``answer`` is ``generator_loss(logits) -> float``, the non-saturating loss."""
-    _need_callable(answer, "generator_loss")
+    require_function(answer, "generator_loss")
     for logits in (_LOGITS[2:6], _LOGITS, np.array([0.0]), np.linspace(-5, 5, 11)):
         expected = float(np.mean(_softplus(-logits)))
         with np.errstate(all="ignore"):

@@ -13,17 +13,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from course_lib.exercises import ExerciseNotSolved
+from course_lib.exercises import ExerciseNotSolved, require_function
 
 __all__ = ["CHECKS", "check_1", "check_2"]
 
 _COSTS = [(1.0, 5.0), (1.0, 10.0), (1.0, 1.0), (3.0, 1.0), (2.0, 7.0)]
 _SCREENS = [(10_000, 0.005, 1.0, 0.956), (10_000, 0.01, 0.9, 0.95), (500, 0.3, 0.8, 0.99), (1_000, 0.0, 0.9, 0.9)]
 
-
-def _need_callable(answer: Any, name: str) -> None:
-    if not callable(answer):
-        raise ExerciseNotSolved(f"pass the function itself (e.g. `{name}`), not {type(answer).__name__}")
 
 
 def _number(value: Any, what: str) -> float:
@@ -35,7 +31,7 @@ def _number(value: Any, what: str) -> float:
 
 def check_1(answer: Callable[[float, float], Any]) -> str:
     """``answer`` is ``bayes_threshold(cost_fp, cost_fn) -> float``."""
-    _need_callable(answer, "bayes_threshold")
+    require_function(answer, "bayes_threshold")
     for cost_fp, cost_fn in _COSTS:
         expected = cost_fp / (cost_fp + cost_fn)
         got = _number(answer(cost_fp, cost_fn), f"bayes_threshold({cost_fp:g}, {cost_fn:g})")
@@ -56,7 +52,7 @@ def check_1(answer: Callable[[float, float], Any]) -> str:
 
 def check_2(answer: Callable[[int, float, float, float], Any]) -> str:
     """``answer`` is ``screening(n, prevalence, sensitivity, specificity) -> (flagged, flagged_sick)``."""
-    _need_callable(answer, "screening")
+    require_function(answer, "screening")
     for n, prevalence, sens, spec in _SCREENS:
         sick, healthy = n * prevalence, n * (1 - prevalence)
         true_pos, false_pos = sens * sick, (1 - spec) * healthy

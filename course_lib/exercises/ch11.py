@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from course_lib.exercises import ExerciseNotSolved
+from course_lib.exercises import ExerciseNotSolved, require_function
 from course_lib.gpt import parameter_count
 
-
-def _callable(answer: Any, what: str) -> Callable:
-    if not callable(answer):
-        raise ExerciseNotSolved(f"pass the function itself ({what}), not {type(answer).__name__} {answer!r}")
-    return answer
 
 
 def check_1(perplexity: Any) -> str:
     """Exercise 1: ``perplexity(loss_in_nats)`` is e to the power of the loss."""
-    perplexity = _callable(perplexity, "perplexity(loss)")
+    perplexity = require_function(perplexity, "perplexity(loss)")
     uniform = float(perplexity(math.log(65)))
     if math.isclose(uniform, 2 ** math.log(65), rel_tol=1e-6):
         raise ExerciseNotSolved("perplexity(log 65) gave 2 ** loss: the losses here are in nats (natural log), "
@@ -36,7 +31,7 @@ def check_1(perplexity: Any) -> str:
 
 def check_2(softmax_with_temperature: Any) -> str:
     """Exercise 2: ``softmax_with_temperature(logits, t)`` is softmax(logits / t)."""
-    fn = _callable(softmax_with_temperature, "softmax_with_temperature(logits, temperature)")
+    fn = require_function(softmax_with_temperature, "softmax_with_temperature(logits, temperature)")
     logits = np.array([2.0, 1.0, 0.5, -1.0])
     p1 = np.asarray(fn(logits, 1.0), dtype="float64")
     if p1.shape != logits.shape:
@@ -70,7 +65,7 @@ def check_2(softmax_with_temperature: Any) -> str:
 
 def check_3(embedding_share: Any) -> str:
     """Exercise 3: ``embedding_share(V, T, C, L)``: (V C + T C) / all parameters (tied output)."""
-    fn = _callable(embedding_share, "embedding_share(V, T, C, L)")
+    fn = require_function(embedding_share, "embedding_share(V, T, C, L)")
     cases = {"GPT-3": (50257, 2048, 12288, 96), "this chapter": (65, 64, 128, 2)}
     for name, (v, t, c, depth) in cases.items():
         right = (v * c + t * c) / parameter_count(v, t, c, depth)
@@ -87,7 +82,7 @@ def check_3(embedding_share: Any) -> str:
 
 def check_4(lora_parameters: Any) -> str:
     """Exercise 4: ``lora_parameters(rank)``: rank (d_in + d_out) for each of 12 matrices of 384 x 384."""
-    fn = _callable(lora_parameters, "lora_parameters(rank)")
+    fn = require_function(lora_parameters, "lora_parameters(rank)")
     for rank in (1, 8, 64, 192):
         right = 12 * rank * (384 + 384)
         got = int(fn(rank))
