@@ -231,12 +231,17 @@ def jupyterlab(root: Path, workdir: Path, log: Path) -> Iterator[str]:
         _wait_http(f"{base}/api/status?token={token}", 120, proc)
         yield f"{base}|{token}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Terminate ``proc``, killing it if it has not exited after 15 s."""
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @contextlib.contextmanager
@@ -261,12 +266,7 @@ def chromium(browser: str, workdir: Path, size: tuple[int, int]) -> Iterator[Dev
     finally:
         if tools is not None:
             tools.close()
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
 
 
 def _settle(tools: DevTools, expected: Expected, timeout: float) -> dict:
