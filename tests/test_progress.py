@@ -109,7 +109,9 @@ def test_an_older_count_is_ignored():
     assert bar.done == 5
 
 
-def test_terminal_stream_is_rewritten_in_place():
+def test_terminal_stream_is_rewritten_in_place(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)        # CI services set it, and it turns the live line off
+    monkeypatch.delenv(PROGRESS_ENV, raising=False)
     stream = FakeTTY()
     clock = Clock()
     with Progress(4, label="work", live=None, stream=stream, clock=clock, min_interval=0) as bar:
