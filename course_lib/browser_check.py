@@ -11,8 +11,10 @@ package JupyterLab already needs) and checks, against the ``.ipynb`` file:
 
 It saves ``build/screenshots/NN_name.png`` (the top of the notebook: title, key terms) and, for a
 notebook with figures, ``NN_name-figure.png`` (its first figure), and prints one line per
-notebook. Without a Chromium it says so and exits 0 (skipped); ``--require-browser`` makes that
-an error. Debian: ``apt-get install chromium fonts-noto-cjk`` (the fonts show the 中文 key terms).
+notebook. Then it checks the static HTML export (``course html``) the same way: each page opened
+from files, as a learner without Python or a network would (screenshots in ``html/``). Without a
+Chromium it says so and exits 0 (skipped); ``--require-browser`` makes that an error. Debian:
+``apt-get install chromium fonts-noto-cjk`` (the fonts show the 中文 key terms).
 """
 
 from __future__ import annotations
@@ -154,6 +156,28 @@ _PAGE_STATE = """
 """
 
 
+# The same snapshot for a page of the static HTML export (nbconvert's lab markup, MathJax 2).
+_EXPORT_STATE = """
+(() => {
+  if (document.readyState !== 'complete' || !document.querySelector('.jp-Cell')) return JSON.stringify({ready: false});
+  const hub = window.MathJax && window.MathJax.Hub;
+  const busy = (hub && window.MathJax.isReady && hub.queue.pending === 0 && !hub.queue.running) ? 0 : 1;
+  const math = 'span.MathJax, span.MathJax_SVG, span.MathJax_CHTML';
+  const cells = Array.from(document.querySelectorAll('.jp-Cell')).map(c => {
+    const imgs = Array.from(c.querySelectorAll('.jp-OutputArea-output img'));
+    return {markdown: c.classList.contains('jp-MarkdownCell'),
+            math: c.querySelectorAll(math).length,
+            images: imgs.length,
+            broken: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).length};
+  });
+  return JSON.stringify({ready: true, cells, busy,
+    h1: Array.from(document.querySelectorAll('.jp-RenderedMarkdown h1')).map(h => h.textContent),
+    math_errors: document.querySelectorAll('.MathJax_Error').length,
+    math_total: document.querySelectorAll(math).length});
+})()
+"""
+
+
 class DevTools:
     """A minimal Chrome DevTools protocol client for one page (a websocket, one call at a time)."""
 
@@ -269,13 +293,14 @@ def chromium(browser: str, workdir: Path, size: tuple[int, int]) -> Iterator[Dev
         _stop(proc)
 
 
-def _settle(tools: DevTools, expected: Expected, timeout: float) -> dict:
+def _settle(tools: DevTools, expected: Expected, timeout: float, script: str = _PAGE_STATE) -> dict:
     """Poll the page until it shows everything the file stores (and nothing changed since the last
-    poll), or until ``timeout``: then the last state is returned and :func:`compare` says what is missing."""
+    poll), or until ``timeout``: then the last state is returned and :func:`compare` says what is missing.
+    ``script`` reads the page's state: :data:`_PAGE_STATE` (JupyterLab) or :data:`_EXPORT_STATE`."""
     deadline, last = time.monotonic() + timeout, None
     state: dict = {}
     while time.monotonic() < deadline:
-        state = json.loads(tools.evaluate(_PAGE_STATE) or '{"ready": false}')
+        state = json.loads(tools.evaluate(script) or '{"ready": false}')
         if state.get("ready") and not state.get("busy"):
             snapshot = (state["math_total"], [(c["math"], c["images"], c["broken"]) for c in state["cells"]])
             if snapshot == last and not compare(expected, state):
@@ -322,10 +347,43 @@ def check_notebook(tools: DevTools, base: str, root: Path, path: Path, out_dir: 
     return result
 
 
+def check_export_page(tools: DevTools, notebook: Path, page: Path, out_dir: Path,
+                      timeout: float = 90) -> PageResult:
+    """Open one page of the static HTML export from the file system (no server, no network) and
+    compare it with its notebook as :func:`check_notebook` does; saves ``out_dir/NN_name.png``."""
+    started = time.monotonic()
+    result = PageResult(notebook=f"html/{page.name}")
+    try:
+        expected = expected_from_notebook(json.loads(notebook.read_text(encoding="utf-8")))
+    except ValueError as err:
+        result.problems.append(str(err))
+        return result
+    result.expected_images = sum(expected.images.values())
+    tools.call("Page.navigate", url=page.resolve().as_uri())
+    state = _settle(tools, expected, timeout, script=_EXPORT_STATE)
+    if not state.get("ready"):
+        result.problems.append(f"the page was not shown within {timeout:.0f} s")
+    elif state.get("busy"):
+        result.problems.append(f"MathJax had not finished within {timeout:.0f} s (did mathjax/ load?)")
+    else:
+        result.problems += [p.replace("mjx-merror", "MathJax_Error") for p in compare(expected, state)]
+        result.title = next((h.replace("¶", "").strip() for h in state.get("h1", [])), "")
+        result.math_elements = state.get("math_total", 0)
+        result.images = sum(c["images"] for c in state["cells"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shot = out_dir / f"{notebook.stem}.png"
+    tools.evaluate("window.scrollTo(0, 0)")
+    tools.screenshot(shot)
+    result.screenshots.append(str(shot))
+    result.seconds = round(time.monotonic() - started, 1)
+    return result
+
+
 def run_browser_check(notebooks: list[Path], root: Path, out_dir: Path, browser: str,
                       size: tuple[int, int] = (1280, 1600), timeout: float = 90,
-                      print_fn=print) -> list[PageResult]:
-    """Start JupyterLab and Chromium once, check each notebook, write ``out_dir/browser_check.json``."""
+                      print_fn=print, html: bool = True) -> list[PageResult]:
+    """Start JupyterLab and Chromium once, check each notebook, then (``html``) each page of the static
+    HTML export opened from files; write ``out_dir/browser_check.json``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="course-browser-") as tmp:
@@ -341,13 +399,23 @@ def run_browser_check(notebooks: list[Path], root: Path, out_dir: Path, browser:
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, copy)
             copies.append(copy)
+        def report(result: PageResult) -> None:
+            results.append(result)
+            status = "ok" if result.ok else "FAILED: " + "; ".join(result.problems)
+            print_fn(f"{result.notebook}: {status} - {result.images}/{result.expected_images} figures, "
+                     f"{result.math_elements} maths elements, {result.seconds:.1f} s")
+
         with jupyterlab(served, work, out_dir / "jupyterlab.log") as base, chromium(browser, work, size) as tools:
             for path in copies:
-                result = check_notebook(tools, base, served, path, out_dir, timeout=timeout)
-                results.append(result)
-                status = "ok" if result.ok else "FAILED: " + "; ".join(result.problems)
-                print_fn(f"{result.notebook}: {status} - {result.images}/{result.expected_images} figures, "
-                         f"{result.math_elements} maths elements, {result.seconds:.1f} s")
+                report(check_notebook(tools, base, served, path, out_dir, timeout=timeout))
+            if html:
+                # the static export too, opened from files as a learner without Python would
+                from course_lib.html_export import export_html
+
+                export_html(copies, work / "html", print_fn=lambda _: None)
+                for path in copies:
+                    report(check_export_page(tools, path, work / "html" / f"{path.stem}.html",
+                                             out_dir / "html", timeout=timeout))
     (out_dir / "browser_check.json").write_text(json.dumps(
         [dict(vars(r), ok=r.ok) for r in results], indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return results
@@ -370,6 +438,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--require-browser", action="store_true",
                         help="fail (exit 2) instead of skipping when no Chromium is installed")
     parser.add_argument("--timeout", type=float, default=90, help="seconds allowed per notebook (default 90)")
+    parser.add_argument("--no-html", action="store_true",
+                        help="skip the pages of the static HTML export (checked by default, opened from files)")
 
 
 def run_from_args(args: argparse.Namespace, root: Path, discover) -> int:
@@ -386,9 +456,10 @@ def run_from_args(args: argparse.Namespace, root: Path, discover) -> int:
         return 2
     out_dir = Path(args.output) if args.output else root / "build" / "screenshots"
     started = time.monotonic()
-    results = run_browser_check(notebooks, root, out_dir, browser, timeout=args.timeout)
+    results = run_browser_check(notebooks, root, out_dir, browser, timeout=args.timeout, html=not args.no_html)
     failed = [r for r in results if not r.ok]
-    print(f"{len(results) - len(failed)}/{len(results)} notebooks render, in {time.monotonic() - started:.0f} s; "
+    pages = "notebooks and HTML pages" if not args.no_html else "notebooks"
+    print(f"{len(results) - len(failed)}/{len(results)} {pages} render, in {time.monotonic() - started:.0f} s; "
           f"screenshots in {out_dir}")
     return 1 if failed else 0
 

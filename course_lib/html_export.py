@@ -3,8 +3,9 @@
 ``course html`` writes ``build/html/index.html`` and one page per notebook (nbconvert's ``lab``
 template: the same look as JupyterLab, figures embedded in the page), so a learner without
 Python can read the chapters in any browser. Nothing is executed: the pages show the outputs
-stored in the notebooks. The maths is typeset by MathJax, which the pages load from a CDN (without
-a network connection the formulas show as TeX source).
+stored in the notebooks. The maths is typeset by MathJax 2, copied beside the pages from the
+``jupyter-server-mathjax`` package into ``build/html/mathjax/``, so the pages need no network
+connection: the folder can be copied to a USB stick or a classroom server as it is.
 """
 
 from __future__ import annotations
@@ -12,12 +13,63 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import shutil
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 INDEX_TITLE = "Deep learning with TensorFlow 2 and Keras 3: the course"
+
+#: Where the pages look for MathJax, relative to themselves, and the configuration they ask for
+#: (TeX input, HTML-CSS or SVG output, the "Safe" extension nbconvert's own default URL uses).
+MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+
+#: nbconvert's ``lab`` template without its ``<script>`` for require.js, which it loads from a CDN for
+#: widgets and JavaScript outputs: the chapters store neither, and an offline page must not wait for it.
+#: (Its Mermaid script stays: it fetches anything only when a page holds a Mermaid diagram.)
+#: MathJax is told to use the STIX-Web fonts, the only ones the package ships (its default, the TeX
+#: fonts, would come from the network, and without them primes and some symbols fail to typeset).
+OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}
+<script>
+window.MathJax = {
+  "HTML-CSS": {availableFonts: ["STIX-Web"], preferredFont: "STIX-Web", webFont: "STIX-Web", imageFont: null},
+  SVG: {font: "STIX-Web"}
+};
+</script>
+{{ super() }}
+{%- endblock html_head_js_mathjax -%}
+"""
+
+
+def mathjax_source() -> Path:
+    """The folder holding ``MathJax.js`` in the installed ``jupyter-server-mathjax`` package.
+
+    Raises:
+        ValueError: the package is missing (``pip install jupyter-server-mathjax``, or reinstall the course).
+    """
+    try:
+        import jupyter_server_mathjax
+    except ImportError:
+        raise ValueError("the HTML export needs MathJax from the package jupyter-server-mathjax: "
+                         "pip install jupyter-server-mathjax (or pip install -e . in the project)") from None
+    folder = Path(jupyter_server_mathjax.__file__).parent / "static"
+    if not (folder / "MathJax.js").is_file():
+        raise ValueError(f"{folder} has no MathJax.js: reinstall it with "
+                         "pip install --force-reinstall jupyter-server-mathjax")
+    return folder
+
+
+def copy_mathjax(out_dir: Path, source: Path | None = None) -> Path:
+    """Copy MathJax into ``out_dir/mathjax`` (once: an existing copy is kept); returns that folder."""
+    source = mathjax_source() if source is None else source
+    target = out_dir / "mathjax"
+    if not (target / "MathJax.js").is_file():
+        shutil.copytree(source, target, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    return target
 
 
 @dataclass(frozen=True)
@@ -50,7 +102,10 @@ def export_notebook(path: Path, out_dir: Path) -> Chapter:
 
     notebook = nbformat.read(str(path), as_version=4)
     title = notebook_title(notebook, path.stem)
-    exporter = HTMLExporter(template_name="lab")
+    from jinja2 import DictLoader
+
+    exporter = HTMLExporter(template_name="lab", mathjax_url=MATHJAX_URL, template_file="offline.html.j2",
+                            extra_loaders=[DictLoader({"offline.html.j2": OFFLINE_TEMPLATE})])
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
     page = f"{path.stem}.html"
     (out_dir / page).write_text(body, encoding="utf-8")
@@ -91,13 +146,15 @@ def export_html(notebooks: list[Path], out_dir: Path, print_fn=print) -> Path:
     """Export ``notebooks`` and the index into ``out_dir``; returns the index's path.
 
     Raises:
-        ValueError: no notebooks were given, or ``out_dir`` is an existing file.
+        ValueError: no notebooks were given, ``out_dir`` is an existing file, or MathJax is missing.
     """
     if not notebooks:
         raise ValueError("no notebooks to export")
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"{out_dir} is a file: give a folder for the HTML pages")
+    source = mathjax_source()
     out_dir.mkdir(parents=True, exist_ok=True)
+    copy_mathjax(out_dir, source)
     chapters = []
     for path in notebooks:
         started = time.perf_counter()

@@ -16,7 +16,7 @@ def starter_3(n, seconds):
 
 
 def test_exercise_3_solution_passes(capsys):
-    assert check_exercise("00", 3, matmul_gflops)
+    check_exercise("00", 3, matmul_gflops)
     assert "Exercise 3 (chapter 00): correct." in capsys.readouterr().out
 
 
@@ -39,7 +39,7 @@ def test_exercise_3_wrong_answers_say_why(wrong, message):
 
 
 def test_exercise_5_solution_passes(capsys):
-    assert check_exercise("00", 5, 1)
+    check_exercise("00", 5, 1)
     assert "epoch 3 of 3" in capsys.readouterr().out
 
 

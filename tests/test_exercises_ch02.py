@@ -29,7 +29,7 @@ def l2_starter(params, X, y, act="relu", lam=1e-2):
 
 
 def test_exercise_1_solution_passes(capsys):
-    assert check_exercise("02", 1, l2_solution)
+    check_exercise("02", 1, l2_solution)
     assert "correct" in capsys.readouterr().out
 
 
@@ -61,7 +61,7 @@ def test_exercise_1_biases_penalised_in_the_gradient_only():
 
 
 def test_exercise_3_solution_passes(capsys):
-    assert check_exercise("02", 3, 3.5e-3)
+    check_exercise("02", 3, 3.5e-3)
     assert "float32 rounding" in capsys.readouterr().out
 
 
@@ -80,7 +80,7 @@ def test_exercise_3_starter_is_not_done():
 
 
 def test_exercise_4_solution_passes(capsys):
-    assert check_exercise("02", 4, {"sigmoid": 2.287, "relu": 0.418})
+    check_exercise("02", 4, {"sigmoid": 2.287, "relu": 0.418})
     assert "5.5 times" in capsys.readouterr().out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import zlib
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import nbformat
 import pytest
 
 from course_lib import cli
-from course_lib.html_export import export_html, notebook_title
+from course_lib import html_export
+from course_lib.html_export import MATHJAX_URL, export_html, notebook_title
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,6 +49,10 @@ def test_export_writes_every_chapter_with_its_outputs_and_an_index(tmp_path):
     assert page.count('src="data:image/png;base64,') == 2                # figures embedded in the page
     assert "epoch 1/1 - loss 0.1234" in page and "损失" in page      # stored outputs and 中文 kept
     assert "\\frac{1}{n}" in page and "MathJax" in page               # maths left for MathJax to typeset
+    assert f'src="{MATHJAX_URL}"' in page                             # MathJax from beside the page, offline
+    assert not re.findall(r'<(?:script|link)[^>]+(?:src|href)="(?:https?:)?//', page)   # nothing from a CDN
+    assert (tmp_path / "html" / MATHJAX_URL.split("?")[0]).is_file()
+    assert (tmp_path / "html" / "mathjax" / "config" / "TeX-AMS-MML_HTMLorMML-full.js").is_file()
     text = index.read_text(encoding="utf-8")
     assert text.index('href="01_a.html"') < text.index('href="02_b.html"')
     assert "01 · First chapter" in text and "02 · Second &lt;chapter&gt;" in text and "(2 figures)" in text
@@ -84,3 +90,29 @@ def test_course_html_command(tmp_path, capsys):
     assert "1 chapters exported: open" in capsys.readouterr().out
     assert cli.main(["html", "no_such_chapter", "--output", str(tmp_path)]) == 2
     assert "no such notebook" in capsys.readouterr().err
+
+
+def test_missing_mathjax_names_the_package_to_install(tmp_path, monkeypatch):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_mathjax(name, *args, **kwargs):
+        if name == "jupyter_server_mathjax":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_mathjax)
+    with pytest.raises(ValueError, match="pip install jupyter-server-mathjax"):
+        export_html([_notebook(tmp_path / "a.ipynb", "A", 0)], tmp_path / "html")
+    assert not (tmp_path / "html").exists()                              # nothing half-written
+
+
+def test_an_existing_mathjax_copy_is_kept(tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "MathJax.js").write_text("new")
+    target = html_export.copy_mathjax(tmp_path / "out", source)
+    assert (target / "MathJax.js").read_text() == "new"
+    (source / "MathJax.js").write_text("newer")
+    html_export.copy_mathjax(tmp_path / "out", source)
+    assert (target / "MathJax.js").read_text() == "new"                 # copied once, not on every export

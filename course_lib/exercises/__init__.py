@@ -64,8 +64,10 @@ def not_done_message(chapter: str, number: int, detail: str = "") -> str:
     return f"{message} {detail}".rstrip()
 
 
-def check_exercise(chapter: str | int, number: int, answer: Any) -> bool:
+def check_exercise(chapter: str | int, number: int, answer: Any) -> None:
     """Check ``answer`` for exercise ``number`` of ``chapter``; print "correct" or raise with a hint.
+
+    It returns nothing, so a check cell shows only the verdict.
 
     Raises :class:`ExerciseNotSolved` (an ``AssertionError``) for a wrong or unfinished answer and
     ``ValueError`` for a chapter or exercise number that has no check.
@@ -82,4 +84,3 @@ def check_exercise(chapter: str | int, number: int, answer: Any) -> bool:
     except NotImplementedError as err:
         raise ExerciseNotSolved(not_done_message(key, number, str(err))) from None
     print(f"Exercise {number} (chapter {key}): correct." + (f" {note}" if note else ""))
-    return True
