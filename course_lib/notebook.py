@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from course_lib import config, report
-from course_lib.tflog import quiet_native_logs, quiet_python_logs
+from course_lib.tflog import quiet_kernel_stderr, quiet_native_logs, quiet_python_logs
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ def start(name: str, fast: bool, seed: int = 42) -> NotebookRun:
         raise TypeError(f"fast must be True or False, got {fast!r}")
     quiet_native_logs()
     quiet_python_logs()
+    quiet_kernel_stderr()
     # tqdm (imported by keras-hub) warns that Jupyter widgets are missing; the course shows no widgets
     warnings.filterwarnings("ignore", message="IProgress not found")
     report.set_notebook(name)

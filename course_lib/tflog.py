@@ -16,6 +16,12 @@ they are not one. Two mechanisms keep them out, both set up by importing ``cours
 
 :data:`STARTUP_NOISE` is also what ``course run --store`` strips from stored notebooks
 (:func:`course_lib.runner.strip_startup_noise`) and what the output-hygiene tests accept nowhere.
+Inside a Jupyter kernel, ipykernel forwards what C++ code writes to stderr *later* into the cell too:
+the oneDNN line ("E0000 ... oneDNN supports DT_INT64 only on platforms with AVX-512 ...") comes on the
+first training step of a BERT model. :func:`quiet_kernel_stderr` (called by
+:func:`course_lib.notebook.start`) puts a filter in front of the kernel's stderr descriptor that
+drops the :data:`STARTUP_NOISE` lines; every other line still shows.
+
 ``TF_CPP_MIN_LOG_LEVEL=0`` (set before importing ``course_lib``) shows everything again.
 """
 
@@ -29,10 +35,12 @@ import os
 import re
 import sys
 import tempfile
+import threading
 from typing import Any, Iterator, MutableMapping
 
 __all__ = ["TF_LOG_LEVEL_ENV", "QUIET_LOG_LEVEL", "STARTUP_NOISE", "is_startup_noise", "drop_startup_noise",
-           "captured_native_stderr", "quiet_tensorflow_import", "quiet_native_logs", "quiet_python_logs"]
+           "captured_native_stderr", "quiet_tensorflow_import", "quiet_native_logs", "quiet_python_logs",
+           "quiet_kernel_stderr"]
 
 #: Start-up chatter TensorFlow writes to stderr before its logging is set up (no CUDA driver, CPU
 #: instruction sets, oneDNN, XLA's "compiled cluster"). It says nothing about the lesson; any other
@@ -164,6 +172,64 @@ def quiet_native_logs(env: MutableMapping[str, str] | None = None, *,
     else:
         target.setdefault(TF_LOG_LEVEL_ENV, QUIET_LOG_LEVEL)
     return target
+
+
+#: The filtering threads :func:`quiet_kernel_stderr` started, by file descriptor.
+_KERNEL_FILTERS: dict[int, threading.Thread] = {}
+
+
+def _forward_without_noise(read_end: int, target: int) -> None:
+    """Copy bytes from ``read_end`` to ``target`` line by line, without :data:`STARTUP_NOISE` lines.
+    A partial line is held only while it could still become a log line (it starts like one)."""
+    pending = b""
+    while True:
+        try:
+            chunk = os.read(read_end, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        *lines, pending = (pending + chunk).split(b"\n")
+        kept = b"".join(line + b"\n" for line in lines if not is_startup_noise(line.decode("utf-8", "replace")))
+        if pending and pending[:1] not in (b"I", b"W", b"E", b"T"):
+            kept, pending = kept + pending, b""
+        if kept:
+            _write_all(target, kept)
+    if pending:
+        _write_all(target, pending)
+
+
+def _write_all(target: int, data: bytes) -> None:
+    try:
+        os.write(target, data)
+    except OSError:   # the kernel's pipe is gone (it is shutting down): keep draining, so no writer blocks
+        pass
+
+
+def quiet_kernel_stderr(stream: Any = None, env: MutableMapping[str, str] | None = None, fd: int = 2) -> bool:
+    """In a Jupyter kernel, keep :data:`STARTUP_NOISE` lines that C++ code writes *later* out of the cell.
+
+    ipykernel sends whatever reaches file descriptor ``fd`` (stderr) into the cell's output. This puts
+    a pipe in front of it and a thread that forwards every line except the noise. Only when ``stream``
+    (default ``sys.stderr``) is ipykernel's ``OutStream`` and ``TF_CPP_MIN_LOG_LEVEL`` in ``env`` is not
+    ``0``; a second call changes nothing. Returns whether ``fd`` is filtered.
+    """
+    stream = sys.stderr if stream is None else stream
+    env = os.environ if env is None else env
+    if env.get(TF_LOG_LEVEL_ENV, "").strip() == "0" or type(stream).__name__ != "OutStream":
+        return False
+    running = _KERNEL_FILTERS.get(fd)
+    if running is not None and running.is_alive():
+        return True
+    target = os.dup(fd)                         # where fd went so far: ipykernel's own pipe
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, fd)
+    os.close(write_end)
+    thread = threading.Thread(target=_forward_without_noise, args=(read_end, target),
+                              name="course-quiet-stderr", daemon=True)
+    thread.start()
+    _KERNEL_FILTERS[fd] = thread
+    return True
 
 
 def quiet_python_logs() -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import os
 
+from course_lib import tflog
 from course_lib.tflog import QUIET_LOG_LEVEL, TF_LOG_LEVEL_ENV, quiet_native_logs, quiet_python_logs
 
 
@@ -30,7 +33,6 @@ def test_quiet_python_logs(monkeypatch):
 
 
 # --- start-up noise: one list, filtered at the first import of TensorFlow ---------------------------------------
-import os  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import textwrap  # noqa: E402
@@ -122,3 +124,48 @@ def test_an_explicit_level_0_keeps_every_line():
         print(quiet_tensorflow_import())
     """)
     assert done.stdout == "False\n", done.stderr
+
+
+
+class OutStream:
+    """Has the name of ipykernel's stream class: that is what the filter looks for."""
+
+
+ONEDNN = ("E0000 00:00:1796239797.526384   22374 util.cc:131] oneDNN supports DT_INT64 only on platforms "
+          "with AVX-512. Falling back to the default Eigen-based implementation if present.\n")
+
+
+def _read_until(fd, marker, timeout=10.0):
+    import select
+    import time
+
+    data, deadline = b"", time.monotonic() + timeout
+    while marker not in data and time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.2)[0]:
+            data += os.read(fd, 65536)
+    return data
+
+
+def test_a_kernel_descriptor_drops_noise_written_later_and_keeps_real_lines():
+    shown, kernel_pipe = os.pipe()                  # what ipykernel reads and puts into the cell
+    fd = os.dup(kernel_pipe)                        # stands in for file descriptor 2
+    try:
+        assert tflog.quiet_kernel_stderr(OutStream(), env={}, fd=fd)
+        assert tflog.quiet_kernel_stderr(OutStream(), env={}, fd=fd)      # once only
+        os.write(fd, ONEDNN.encode() + b"E0000 00:00:1.0 1 some_op.cc:12] a real error\n")
+        assert _read_until(shown, b"error\n") == b"E0000 00:00:1.0 1 some_op.cc:12] a real error\n"
+        os.write(fd, b"progress 50%")                                        # no newline: passes at once
+        assert _read_until(shown, b"50%") == b"progress 50%"
+        os.write(fd, b"\nE0000 00:00:2.0 2 ")                                # half a log line: held ...
+        os.write(fd, b"util.cc:131] oneDNN supports DT_HALF only on platforms with AVX-512. Falling back.\n"
+                     b"done\n")                                                # ... and dropped when whole
+        assert _read_until(shown, b"done\n") == b"\ndone\n"
+    finally:
+        os.close(fd)
+        os.close(kernel_pipe)
+        os.close(shown)
+
+
+def test_other_streams_and_level_0_are_left_alone():
+    assert not tflog.quiet_kernel_stderr(io.StringIO(), env={}, fd=999)
+    assert not tflog.quiet_kernel_stderr(OutStream(), env={"TF_CPP_MIN_LOG_LEVEL": "0"}, fd=999)
