@@ -38,6 +38,10 @@ _NOISE = STARTUP_NOISE
 
 
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+#: Arguments for each chapter's kernel: its own log at ERROR, so ipykernel's start-up warning ("Kernel is
+#: running over TCP without encryption", about a kernel that listens on 127.0.0.1 for this one run) stays
+#: off the terminal of ``course run``. What the notebook prints is not affected.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 
 
 def strip_startup_noise(notebook: dict) -> int:
@@ -142,7 +146,7 @@ def run_notebook(path: Path, output_dir: Path, fast: bool, timeout: int | None =
     status, error = "ok", ""
     try:
         papermill.execute_notebook(str(path), str(executed), cwd=str(path.parent), progress_bar=False,
-                                   log_output=False, execution_timeout=timeout)
+                                   log_output=False, execution_timeout=timeout, extra_arguments=KERNEL_ARGUMENTS)
     except Exception as err:  # noqa: BLE001 - any failure is reported in the summary
         status, error = "failed", _describe_failure(err)
     finally:

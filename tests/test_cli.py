@@ -41,17 +41,30 @@ def test_doctor_reports_versions_devices_and_datasets(capsys):
         assert heading in out
 
 
+ONEDNN = (b"E0000 00:00:1796239797.526384   22374 util.cc:131] oneDNN supports DT_INT64 only on platforms with "
+          b"AVX-512. Falling back to the default Eigen-based implementation if present.\n")
+
+
 def test_run_summarises_and_fails_with_cell_number(tmp_path: Path):
     ok = _notebook(tmp_path / "01_ok.ipynb",
                    "from course_lib.notebook import start\nfrom course_lib.report import record\n"
-                   "start('01_ok', fast=FAST, seed=SEED)\nrecord('answer', 42)")
+                   "start('01_ok', fast=FAST, seed=SEED)\nrecord('answer', 42)\n"
+                   "import os, time\n"       # C++ code writing to stderr after start(): the noise is dropped
+                   f"os.write(2, {ONEDNN!r})\nos.write(2, b'E0000 00:00:1.0 1 op.cc:1] a real error\\n')\n"
+                   "time.sleep(1)")
     bad = _notebook(tmp_path / "02_bad.ipynb", "raise ValueError('broken on purpose')")
     out_dir = tmp_path / "build"
     proc = subprocess.run([sys.executable, "-m", "course_lib.cli", "run", "--fast", "--output", str(out_dir),
                            str(ok), str(bad)], capture_output=True, text=True, timeout=300,
-                          env={**__import__("os").environ, "COURSE_METRICS_DIR": str(out_dir / "metrics")})
+                          env={**{k: v for k, v in __import__("os").environ.items()
+                                  if k != "PYTEST_CURRENT_TEST"},   # with it, ipykernel leaves fd 2 alone
+                               "COURSE_METRICS_DIR": str(out_dir / "metrics")})
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "answer=42" in proc.stdout
+    assert "without encryption" not in proc.stderr          # ipykernel's own start-up warning stays off
+    cells = json.loads((out_dir / "notebooks" / "01_ok.ipynb").read_text())["cells"]
+    shown = "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
+    assert "a real error" in shown and "oneDNN" not in shown and "oneDNN" not in proc.stderr
     assert "02_bad" in proc.stderr and "cell 1" in proc.stderr and "broken on purpose" in proc.stderr
     summary = json.loads((out_dir / "summary.json").read_text())
     assert summary["fast"] is True
