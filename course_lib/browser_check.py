@@ -120,7 +120,7 @@ def compare(expected: Expected, shown: dict[str, Any]) -> list[str]:
     if no_math:
         problems.append(f"maths not rendered in Markdown cells {no_math}")
     if shown.get("math_errors"):
-        problems.append(f"{shown['math_errors']} maths error(s) (mjx-merror)")
+        problems.append(f"{shown['math_errors']} maths error(s)")
     for index, count in expected.images.items():
         got = cells[index]["images"] if index < len(cells) else 0
         broken = cells[index]["broken"] if index < len(cells) else 0
@@ -310,28 +310,41 @@ def _settle(tools: DevTools, expected: Expected, timeout: float, script: str = _
     return state
 
 
+def _expected_for(path: Path, result: PageResult) -> Expected | None:
+    """What ``path`` stores (and its image count in ``result``), or None with the reason in ``result``."""
+    try:
+        expected = expected_from_notebook(json.loads(path.read_text(encoding="utf-8")))
+    except ValueError as err:
+        result.problems.append(str(err))
+        return None
+    result.expected_images = sum(expected.images.values())
+    return expected
+
+
+def _record_shown(result: PageResult, expected: Expected, state: dict) -> None:
+    """Put what a settled page shows, and its problems against ``expected``, into ``result``."""
+    result.problems += compare(expected, state)
+    result.title = next((h.replace("¶", "").strip() for h in state.get("h1", [])), "")
+    result.math_elements = state.get("math_total", 0)
+    result.images = sum(c["images"] for c in state["cells"])
+
+
 def check_notebook(tools: DevTools, base: str, root: Path, path: Path, out_dir: Path,
                    timeout: float = 90) -> PageResult:
     """Open one notebook, compare what is shown with the file, save its screenshots."""
     started = time.monotonic()
     result = PageResult(notebook=path.stem)
-    url, token = base.split("|")
-    try:
-        expected = expected_from_notebook(json.loads(path.read_text(encoding="utf-8")))
-    except ValueError as err:
-        result.problems.append(str(err))
+    expected = _expected_for(path, result)
+    if expected is None:
         return result
-    result.expected_images = sum(expected.images.values())
+    url, token = base.split("|")
     relative = path.resolve().relative_to(root.resolve()).as_posix()
     tools.call("Page.navigate", url=f"{url}/doc/tree/{relative}?token={token}")
     state = _settle(tools, expected, timeout)
     if not state.get("ready"):
         result.problems.append(f"the notebook was not shown within {timeout:.0f} s")
     else:
-        result.problems += compare(expected, state)
-        result.title = next((h.replace("¶", "").strip() for h in state.get("h1", [])), "")
-        result.math_elements = state.get("math_total", 0)
-        result.images = sum(c["images"] for c in state["cells"])
+        _record_shown(result, expected, state)
     top = out_dir / f"{path.stem}.png"
     tools.evaluate("document.querySelector('.jp-WindowedPanel-outer, .jp-Notebook')?.scrollTo(0, 0)")
     time.sleep(0.3)
@@ -353,12 +366,9 @@ def check_export_page(tools: DevTools, notebook: Path, page: Path, out_dir: Path
     compare it with its notebook as :func:`check_notebook` does; saves ``out_dir/NN_name.png``."""
     started = time.monotonic()
     result = PageResult(notebook=f"html/{page.name}")
-    try:
-        expected = expected_from_notebook(json.loads(notebook.read_text(encoding="utf-8")))
-    except ValueError as err:
-        result.problems.append(str(err))
+    expected = _expected_for(notebook, result)
+    if expected is None:
         return result
-    result.expected_images = sum(expected.images.values())
     tools.call("Page.navigate", url=page.resolve().as_uri())
     state = _settle(tools, expected, timeout, script=_EXPORT_STATE)
     if not state.get("ready"):
@@ -366,10 +376,7 @@ def check_export_page(tools: DevTools, notebook: Path, page: Path, out_dir: Path
     elif state.get("busy"):
         result.problems.append(f"MathJax had not finished within {timeout:.0f} s (did mathjax/ load?)")
     else:
-        result.problems += [p.replace("mjx-merror", "MathJax_Error") for p in compare(expected, state)]
-        result.title = next((h.replace("¶", "").strip() for h in state.get("h1", [])), "")
-        result.math_elements = state.get("math_total", 0)
-        result.images = sum(c["images"] for c in state["cells"])
+        _record_shown(result, expected, state)
     out_dir.mkdir(parents=True, exist_ok=True)
     shot = out_dir / f"{notebook.stem}.png"
     tools.evaluate("window.scrollTo(0, 0)")
